@@ -61,3 +61,33 @@ def test_zoo_never_retrains_an_existing_checkpoint(tmp_path, monkeypatch):
     assert C.state_dict_equal(first.model, second.model)
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         zoo.get("resnet56-vanilla", "smoke", train_if_missing=False)
+
+
+def test_large_weights_go_to_the_ignored_cache(tmp_path, monkeypatch):
+    """Weights over the limit are written outside git; the manifest alone gives the sha."""
+    monkeypatch.setattr(C, "MAX_COMMITTED_BYTES", 1000)
+    net = M.build_arch("resnet20")
+    where = C.CheckpointPaths.for_recipe(
+        tmp_path / "ckpt", "r20", {"epochs": 1}, large_folder=tmp_path / "cache"
+    )
+    man = C.save(net, where, {"recipe": {"epochs": 1}})
+    assert not where.weights.exists() and where.large.is_file()
+    assert man["weights_committed"] is False and man["weights_bytes"] > 1000
+    assert where.exists() and where.weights_file() == where.large
+    other = M.build_arch("resnet20")
+    C.load_into(other, where)
+    assert C.state_dict_equal(net, other)
+    where.large.unlink()  # as on a fresh clone: the manifest is there, the weights are not
+    assert where.has_manifest() and not where.exists()
+    with pytest.raises(FileNotFoundError, match="no weights"):
+        C.load_into(M.build_arch("resnet20"), where)
+
+
+def test_small_weights_stay_in_the_committed_folder(tmp_path):
+    net = M.build_arch("resnet20")
+    where = C.CheckpointPaths.for_recipe(
+        tmp_path / "ckpt", "r20", {"epochs": 1}, large_folder=tmp_path / "cache"
+    )
+    man = C.save(net, where, {"recipe": {"epochs": 1}})
+    assert where.weights.is_file() and not where.large.exists()
+    assert man["weights_committed"] is True

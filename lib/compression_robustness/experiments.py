@@ -335,10 +335,7 @@ def run_zoo(cfg: ZooConfig, progress: bool = True) -> pd.DataFrame:
 
 def full_test_accuracy(name: str, profile: str) -> float:
     """The model's accuracy on its full test set, as recorded in its checkpoint manifest."""
-    from .checkpoints import read_manifest
-
-    Z.checkpoint_sha(name, profile)  # makes sure the checkpoint exists
-    return float(read_manifest(Z.checkpoint_paths(name, profile))["test_accuracy"])
+    return float(Z.checkpoint_manifest(name, profile)["test_accuracy"])
 
 
 # --------------------------------------------------------------------------- robustness sweep

@@ -55,3 +55,8 @@ def results_dir(profile: str) -> Path:
 
 def checkpoints_dir(profile: str) -> Path:
     return data_dir() / "checkpoints" / profile
+
+
+def large_checkpoints_dir(profile: str) -> Path:
+    """Git-ignored home of weights too large to commit (their manifests are committed)."""
+    return data_dir() / "cache" / "checkpoints" / profile
