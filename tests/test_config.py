@@ -113,3 +113,18 @@ def test_bad_sweep_grids_are_refused_naming_the_parameter(grid, param):
     with pytest.raises(ConfigError) as e:
         experiments.validate_sweep("smoke", "cifar10", ["resnet20-vanilla"], grid, 8, 4, 0, 8)
     assert param in str(e.value)
+
+
+def test_sweep_local_search_candidates_reach_the_cells_and_are_validated(monkeypatch):
+    monkeypatch.setattr(experiments.Z, "checkpoint_sha", lambda name, profile: "0" * 64)
+    grid = {"local_search": {"eps": [16], "iterations": [2]}, "fgsm": {"eps": [2]}}
+    cfg = experiments.validate_sweep(
+        "smoke", "cifar10", ["resnet20-vanilla"], grid, 8, 4, 0, 8, ls_candidates=7
+    )
+    params = {c["attack"]: c["params"] for c in experiments.sweep_cell_configs(cfg)}
+    assert params["local_search"]["max_candidates"] == 7
+    assert "max_candidates" not in params["fgsm"]
+    with pytest.raises(ConfigError, match="sweep_ls_candidates"):
+        experiments.validate_sweep(
+            "smoke", "cifar10", ["resnet20-vanilla"], grid, 8, 4, 0, 8, ls_candidates=0
+        )

@@ -362,6 +362,7 @@ class SweepConfig:
     n_blackbox: int | None
     seed: int
     batch_size: int
+    ls_candidates: int = 128
 
 
 def validate_sweep(
@@ -373,8 +374,13 @@ def validate_sweep(
     n_blackbox: int | None,
     seed: int,
     batch_size: int,
+    ls_candidates: int = 128,
 ) -> SweepConfig:
-    """Check the sweep's parameters (``sweep_*`` in the profiles) before any compute."""
+    """Check the sweep's parameters (``sweep_*`` in the profiles) before any compute.
+
+    ``ls_candidates`` is LocalSearch's number of candidate pixels scored per round (the
+    paper's 128; every candidate is one query, so the cpu profile scores fewer).
+    """
     zoo_cfg = validate_zoo(profile, dataset, models)
     if not isinstance(grid, dict) or not grid:
         raise ConfigError("parameter `sweep_grid` must map attack names to their grids")
@@ -409,12 +415,23 @@ def validate_sweep(
             check_number(name, n, min=1, integer=True)
     check_number("seed", seed, min=0, integer=True)
     check_number("batch_size", batch_size, min=1, integer=True)
+    check_number("sweep_ls_candidates", ls_candidates, min=1, integer=True)
     return SweepConfig(
-        profile, dataset, zoo_cfg.models, grid, n_examples, n_blackbox, seed, batch_size
+        profile,
+        dataset,
+        zoo_cfg.models,
+        grid,
+        n_examples,
+        n_blackbox,
+        seed,
+        batch_size,
+        ls_candidates,
     )
 
 
-def _attack_params(attack: str, eps: float | None, its: list[int], pop, seed: int) -> dict:
+def _attack_params(
+    attack: str, eps: float | None, its: list[int], pop, seed: int, ls_candidates: int = 128
+) -> dict:
     """Builder parameters (the paper's units) of one sweep cell."""
     top = max(its) if its else None
     if attack == "fgsm":
@@ -426,7 +443,13 @@ def _attack_params(attack: str, eps: float | None, its: list[int], pop, seed: in
     if attack == "deepfool":
         return {"max_iter": top, "record_at": its}
     if attack == "local_search":
-        return {"eps": eps, "max_iter": top, "record_at": its, "seed": seed}
+        return {
+            "eps": eps,
+            "max_iter": top,
+            "record_at": its,
+            "seed": seed,
+            "max_candidates": ls_candidates,
+        }
     if attack == "genattack":
         return {"eps": eps, "population": pop, "max_iter": top, "record_at": its, "seed": seed}
     raise ConfigError(f"unknown sweep attack {attack!r}")
@@ -454,7 +477,12 @@ def sweep_cell_configs(cfg: SweepConfig) -> list[dict[str, Any]]:
                             "eps_unit": A.ATTACKS.get(attack).eps_unit,
                             "population": pop,
                             "params": _attack_params(
-                                attack, None if eps is None else float(eps), its, pop, cfg.seed
+                                attack,
+                                None if eps is None else float(eps),
+                                its,
+                                pop,
+                                cfg.seed,
+                                cfg.ls_candidates,
                             ),
                             "n_examples": n,
                             "subset_seed": cfg.seed,
