@@ -45,3 +45,14 @@ def test_unknown_zoo_model_is_refused_with_the_valid_names():
     with pytest.raises(UnknownNameError) as e:
         experiments.validate_zoo("smoke", "cifar10", ["resnet20-xnorr"])
     assert "resnet20-xnor" in str(e.value) and "`model`" in str(e.value)
+
+
+def test_breakingbed_chapters_default_to_the_breakingbed_zoo_and_name_what_is_missing():
+    bb = zoo.breakingbed_models("cpu")
+    assert set(bb) <= set(zoo.BREAKINGBED_MODELS) and "resnet20-xnor" in bb
+    cfg = experiments.validate_zoo("cpu", "cifar10", [])
+    assert cfg.models == [n for n in bb if zoo.ZOO.get(n).dataset == "cifar10"]
+    assert experiments.zoo_missing("cpu", "cifar10", cfg.models) == []
+    some = ["resnet20-vanilla", "resnet20-prune-weight"]
+    missing = experiments.zoo_missing("cpu", "cifar10", some)
+    assert set(missing) == set(cfg.models) - set(some)

@@ -269,15 +269,26 @@ class ZooConfig:
 
 
 def validate_zoo(profile: str, dataset: str, models: list[str]) -> ZooConfig:
-    """``models`` are zoo names; an empty list means every model the profile trains."""
+    """``models`` are zoo names; an empty list means every BreakingBED model the profile
+    trains (training the missing ones)."""
     check_profile(profile)
     D.DATASETS.check(dataset)
     names = list(models) or [
-        n for n in Z.default_models(profile) if Z.ZOO.get(n).dataset == dataset
+        n for n in Z.breakingbed_models(profile) if Z.ZOO.get(n).dataset == dataset
     ]
     for n in names:
         Z.ZOO.check(n)
     return ZooConfig(profile, dataset, names)
+
+
+def zoo_missing(profile: str, dataset: str, models: list[str]) -> list[str]:
+    """The profile's BreakingBED models on ``dataset`` that ``models`` leaves out (those
+    whose training has not finished when a profile lists its trained models explicitly)."""
+    return [
+        n
+        for n in Z.breakingbed_models(profile)
+        if Z.ZOO.get(n).dataset == dataset and n not in models
+    ]
 
 
 def _zoo_cell(cell: dict[str, Any], profile: str) -> pd.DataFrame:

@@ -245,12 +245,20 @@ def _cifar_zoo() -> None:
 
 
 _cifar_zoo()
+#: BreakingBED's CIFAR-10 ResNet zoo (the models of the zoo, pgd, sweep and cam chapters);
+#: other chapters' models register below and stay out of these chapters.
+BREAKINGBED_MODELS: tuple[str, ...] = tuple(ZOO.names())
 
 
 def default_models(profile: str) -> list[str]:
     """The zoo models a profile trains by default (those the profile's chapters use)."""
     check_profile(profile)
     return [n for n in ZOO.names() if profile in ZOO.get(n).profiles]
+
+
+def breakingbed_models(profile: str) -> list[str]:
+    """The BreakingBED zoo models that ``profile`` trains by default."""
+    return [n for n in default_models(profile) if n in BREAKINGBED_MODELS]
 
 
 def names(dataset: str | None = None) -> list[str]:
