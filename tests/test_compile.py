@@ -135,3 +135,16 @@ def test_inductor_compiled_attacks_record_the_same_accuracy_as_eager(samples):
         for col in ("accuracy", "success_rate"):
             np.testing.assert_allclose(a.record[col], b.record[col], atol=1 / 20 + 1e-9)
     assert est.compile_status == "compiled"
+
+
+def test_binarised_models_stay_eager(samples, caplog):
+    from compression_robustness.compression.binary import XNORConv2d
+
+    spec, _, _ = samples
+    model = small_cnn()
+    model[4] = XNORConv2d.from_conv(model[4])
+    with caplog.at_level(logging.WARNING, logger=E.log.name):
+        est = E.make_classifier(model, spec, compile=True, compile_backend="eager")
+    assert est.compile_status.startswith("eager: binarised")
+    assert est._compiled is None
+    assert any("not compiling" in r.getMessage() for r in caplog.records)

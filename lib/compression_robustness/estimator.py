@@ -118,6 +118,22 @@ class CompiledNet:
         return n in self.sizes or len(self.sizes) < MAX_COMPILED_SIZES
 
 
+def compile_skip_reason(model: nn.Module) -> str | None:
+    """Why ``model`` is better run eager even when compiling is asked for, or ``None``.
+
+    Binarised layers (XNOR, ABC-Net): their sign functions turn the compiled kernels' float
+    round-off into flipped activations, so compiled gradients differ from eager ones by as
+    much as the gradients themselves (not round-off), and the compiled XNOR ResNet20 ran no
+    faster than eager (ABC-Net's scale reads also break the graph); measured in
+    ``benchmarks/attack_speed.py --zoo``.
+    """
+    from .compression.binary import BinaryConv2d
+
+    if any(isinstance(m, BinaryConv2d) for m in model.modules()):
+        return "binarised layers run eager (compiled round-off flips their signs; no faster)"
+    return None
+
+
 def compiled_net(net: NormalizedNet, backend: str | Callable = "inductor") -> CompiledNet:
     """The :class:`CompiledNet` of ``net``, shared by every estimator of the same model,
     normalisation and backend (a sweep compiles a model once per batch size, not once per
@@ -143,7 +159,8 @@ class FastPyTorchClassifier(PyTorchClassifier):
     :meth:`with_grad_net`) run the model through ``torch.compile``; if compiling or running
     the compiled graph raises, they log one warning and continue eager for good.
     :attr:`compile_status` is ``"off"``, ``"pending"`` (compiles on the first gradient
-    call), ``"compiled"`` or ``"eager fallback: <error>"``.
+    call), ``"compiled"``, ``"eager fallback: <error>"`` or ``"eager: <reason>"`` (a model
+    :func:`compile_skip_reason` keeps eager, such as a binarised one).
     """
 
     def __init__(
@@ -161,8 +178,12 @@ class FastPyTorchClassifier(PyTorchClassifier):
         self.default_batch_size = batch_size
         self.normalize = Normalize(spec.mean, spec.std)
         self.net = NormalizedNet(self.normalize, model)
+        skip = compile_skip_reason(model) if compile else None
+        if skip:
+            log.warning("not compiling %s: %s", type(model).__name__, skip)
+            compile = False
         self._compiled = compiled_net(self.net, compile_backend) if compile else None
-        self.compile_status = "pending" if compile else "off"
+        self.compile_status = "pending" if compile else (f"eager: {skip}" if skip else "off")
         if self._compiled is not None and self._compiled.failure is not None:
             self.compile_status = f"eager fallback: {self._compiled.failure}"
             self._compiled = None
