@@ -210,6 +210,9 @@ def section_pgd(model, spec, x, y, args) -> dict:
         "library PGD, eager": lib("pgd", False, **pgd),
         "library BIM, eager": lib("bim", False, **pgd),
     }
+    if args.no_reference:
+        for k in [k for k in multi if k.startswith(("plain", "ART"))]:
+            del multi[k]
     if not args.no_compile:
         multi["compiled floor (torch.compile)"] = lambda: floor_loop(cnet, x, y, S, x_start)
         multi["library PGD, compiled"] = lib("pgd", True, **pgd)
@@ -527,6 +530,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--sections", default="pgd,queries,cw,deepfool")
     ap.add_argument("--zoo", action="store_true", help="also check which zoo models compile")
     ap.add_argument("--no-compile", action="store_true", help="skip the compiled paths")
+    ap.add_argument(
+        "--no-reference", action="store_true", help="skip the plain loop and ART in PGD/BIM"
+    )
     ap.add_argument(
         "--quick", action="store_true", help="small sizes, 1 repeat (a smoke run, not a result)"
     )

@@ -155,9 +155,9 @@ class FastPyTorchClassifier(PyTorchClassifier):
     The helpers apply the same ``(x - mean) / std`` normalisation as ART's preprocessing, so
     they compute exactly what :meth:`predict` and :meth:`loss_gradient` compute.
 
-    With ``compile=True`` the gradient helpers (:meth:`torch_loss_grad`,
-    :meth:`with_grad_net`) run the model through ``torch.compile``; if compiling or running
-    the compiled graph raises, they log one warning and continue eager for good.
+    With ``compile=True`` the helpers :meth:`torch_loss_grad`, :meth:`with_net` and
+    :meth:`torch_eval_logits` run the model through ``torch.compile``; if compiling or
+    running the compiled graph raises, they log one warning and continue eager for good.
     :attr:`compile_status` is ``"off"``, ``"pending"`` (compiles on the first gradient
     call), ``"compiled"``, ``"eager fallback: <error>"`` or ``"eager: <reason>"`` (a model
     :func:`compile_skip_reason` keeps eager, such as a binarised one).
@@ -193,7 +193,7 @@ class FastPyTorchClassifier(PyTorchClassifier):
         """Logits for a float tensor batch in [0, 1] (no numpy round trip; eager)."""
         return self.net(x)
 
-    def with_grad_net(
+    def with_net(
         self,
         fn: Callable[[Callable[[torch.Tensor], torch.Tensor]], Any],
         n: int,
@@ -201,8 +201,9 @@ class FastPyTorchClassifier(PyTorchClassifier):
     ) -> Any:
         """``fn(forward)`` with ``forward`` = the compiled model when compiling, else eager.
 
-        ``fn`` runs a gradient computation (forward and ``autograd.grad``) on a batch of
-        ``n`` examples with the ``forward`` it is given. The compiled model is used when
+        ``fn`` runs a gradient computation (forward and ``autograd.grad``), or a forward
+        pass under ``no_grad`` (a separate compiled graph), on a batch of ``n`` examples
+        with the ``forward`` it is given. The compiled model is used when
         ``allow_compile`` and the batch size is (or may become) one of the compiled sizes.
         If the compiled path raises (while compiling the forward or the backward graph, or
         running either), this logs one warning, records it in :attr:`compile_status` and
@@ -229,6 +230,18 @@ class FastPyTorchClassifier(PyTorchClassifier):
         self.compile_status = "compiled"
         return out
 
+    def torch_eval_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of one batch without gradient, through the compiled model when compiling
+        (as :meth:`with_net`): an attack's evaluation of a point it did not differentiate
+        at, such as PGD's last iterate. Same values as :meth:`torch_predict` up to float
+        round-off."""
+
+        def run(forward):
+            with torch.no_grad():
+                return forward(x)
+
+        return self.with_net(run, len(x))
+
     @torch.inference_mode()
     def torch_predict(self, x: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
         """Logits for a tensor of any length, batched, under ``inference_mode``."""
@@ -253,7 +266,7 @@ class FastPyTorchClassifier(PyTorchClassifier):
                 (grad,) = torch.autograd.grad(losses.sum(), xg)
             return grad, logits.detach(), losses.detach()
 
-        return self.with_grad_net(run, len(x))
+        return self.with_net(run, len(x))
 
 
 def make_classifier(

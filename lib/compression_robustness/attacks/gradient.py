@@ -81,7 +81,7 @@ class _Backend:
                     (g,) = torch.autograd.grad(margin(z, y).sum(), xg)
                 return g, z.detach()
 
-            return self.est.with_grad_net(run, len(x))
+            return self.est.with_net(run, len(x))
         z = self.logits(x)
         other = _other_max(z, y)[1]
         xn = x.numpy()
@@ -110,7 +110,7 @@ class _Backend:
             # Always eager: a compiled backward donates its buffers and so cannot be run
             # again with retain_graph=True (one backward per class here), and DeepFool asks
             # for ever smaller subsets (its active examples), each a new compile.
-            return self.est.with_grad_net(run, len(x), allow_compile=False)
+            return self.est.with_net(run, len(x), allow_compile=False)
         z = self.logits(x)
         xn = x.numpy()
         grads = [
@@ -198,8 +198,8 @@ class RecordingPGD(EvasionAttack):
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         est = self.estimator
-        if isinstance(est, FastPyTorchClassifier):
-            return est.torch_predict(x, batch_size=len(x))
+        if isinstance(est, FastPyTorchClassifier):  # compiled too when the estimator compiles
+            return est.torch_eval_logits(x)
         return torch.from_numpy(est.predict(x.numpy(), batch_size=len(x)))
 
     def random_start(self, x: torch.Tensor) -> torch.Tensor:
