@@ -73,13 +73,15 @@ class _Backend:
     def margin_grad(self, x: torch.Tensor, y: torch.Tensor):
         """``(grad of Z_y - max_{j≠y} Z_j wrt x, logits)`` (one forward, one backward)."""
         if self.fast:
-            self.est.raw_model.eval()
-            with torch.enable_grad():
-                xg = x.detach().requires_grad_(True)
-                z = self.est.torch_logits(xg)
-                m = margin(z, y)
-                (g,) = torch.autograd.grad(m.sum(), xg)
-            return g, z.detach()
+
+            def run(forward):
+                with torch.enable_grad():
+                    xg = x.detach().requires_grad_(True)
+                    z = forward(xg)
+                    (g,) = torch.autograd.grad(margin(z, y).sum(), xg)
+                return g, z.detach()
+
+            return self.est.with_net(run, len(x))
         z = self.logits(x)
         other = _other_max(z, y)[1]
         xn = x.numpy()
@@ -91,18 +93,24 @@ class _Backend:
     def class_grads(self, x: torch.Tensor, labels: torch.Tensor):
         """``(logits, grads)`` with ``grads[i, k] = dZ_{labels[i, k]}(x_i)/dx_i``."""
         if self.fast:
-            self.est.raw_model.eval()
-            with torch.enable_grad():
-                xg = x.detach().requires_grad_(True)
-                z = self.est.torch_logits(xg)
-                k = labels.shape[1]
-                grads = [
-                    torch.autograd.grad(
-                        z.gather(1, labels[:, j : j + 1]).sum(), xg, retain_graph=j < k - 1
-                    )[0]
-                    for j in range(k)
-                ]
-            return z.detach(), torch.stack(grads, 1)
+
+            def run(forward):
+                with torch.enable_grad():
+                    xg = x.detach().requires_grad_(True)
+                    z = forward(xg)
+                    k = labels.shape[1]
+                    grads = [
+                        torch.autograd.grad(
+                            z.gather(1, labels[:, j : j + 1]).sum(), xg, retain_graph=j < k - 1
+                        )[0]
+                        for j in range(k)
+                    ]
+                return z.detach(), torch.stack(grads, 1)
+
+            # Always eager: a compiled backward donates its buffers and so cannot be run
+            # again with retain_graph=True (one backward per class here), and DeepFool asks
+            # for ever smaller subsets (its active examples), each a new compile.
+            return self.est.with_net(run, len(x), allow_compile=False)
         z = self.logits(x)
         xn = x.numpy()
         grads = [
@@ -190,8 +198,8 @@ class RecordingPGD(EvasionAttack):
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         est = self.estimator
-        if isinstance(est, FastPyTorchClassifier):
-            return est.torch_predict(x, batch_size=len(x))
+        if isinstance(est, FastPyTorchClassifier):  # compiled too when the estimator compiles
+            return est.torch_eval_logits(x)
         return torch.from_numpy(est.predict(x.numpy(), batch_size=len(x)))
 
     def random_start(self, x: torch.Tensor) -> torch.Tensor:
