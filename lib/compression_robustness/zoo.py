@@ -409,14 +409,14 @@ _M56_BASE = {
 }
 #: architecture -> cpu training subset (images per epoch), from the measured throughput
 M56_CPU_SUBSET = {
-    "m56_fc": 30000,
-    "m56_efficientnet_b1": 6000,
-    "m56_resnet18": 6000,
-    "m56_resnet34": 4000,
-    "m56_resnet50": 5000,
-    "m56_resnet50v2": 3000,
-    "m56_resnet101": 2500,
-    "m56_vgg19": 1500,
+    "m56_fc": 10000,
+    "m56_efficientnet_b1": 4000,
+    "m56_resnet18": 3000,
+    "m56_resnet34": 1800,
+    "m56_resnet50": 3000,
+    "m56_resnet50v2": 1500,
+    "m56_resnet101": 1000,
+    "m56_vgg19": 800,
 }
 #: the paper's main comparison and its ResNet depth study (ResNet-50 is in both)
 M56_MAIN = ("m56_resnet50", "m56_resnet50v2", "m56_vgg19", "m56_efficientnet_b1", "m56_fc")
@@ -438,14 +438,14 @@ def _m56_zoo() -> None:
                         "epochs": 1,
                         "train_subset": 512,
                         "test_subset": 200,
-                        "milestones": [1],
+                        "milestones": [],
                     },
                     "cpu": {
                         **step,
                         "epochs": 2,
                         "milestones": [1],
                         "train_subset": M56_CPU_SUBSET[arch],
-                        "test_subset": 1000,
+                        "test_subset": 500,
                     },
                     "paper": {**step, "epochs": paper_epochs},
                 },
