@@ -127,7 +127,8 @@ def test_validate_accepts_good_parameters():
     ],
 )
 def test_validate_names_the_bad_parameter(over, param):
-    with pytest.raises(ConfigError, match=f"`{param}`"):
+    name = param if param == "profile" else f"pn_{param}"
+    with pytest.raises(ConfigError, match=f"`{name}`"):
         S.validate_pixel_noise(**_args(**over))
 
 
@@ -212,5 +213,5 @@ def test_table2_reports_changed_pixels_of_attacks_and_perturbations():
     assert t.loc["Pointwise", "median changed pixels"] == 15
     assert t.loc["Pointwise", "success (%)"] == pytest.approx(66.7)
     wtb = t.loc["WtB, k=200 (model-agnostic)"]
-    assert wtb["median changed pixels"] == 200 and wtb["model queries per image"] == 0
+    assert wtb["mean changed pixels"] == 200 and wtb["predictions per image"] == 0
     assert wtb["success (%)"] == pytest.approx(100 * (1 - 0.495 / 0.985), abs=0.1)

@@ -104,36 +104,37 @@ def validate_pixel_noise(
     boundary_sample_size: int,
     pointwise_max_queries: int,
 ) -> PixelNoiseConfig:
-    """The chapter's parameters, checked before any compute."""
+    """The chapter's parameters, checked before any compute; errors name the notebook
+    parameter (``pn_<name>``)."""
     check_profile(profile)
-    models = _check_m56_models("models", models)
-    depth_models = _check_m56_models("depth_models", depth_models, allow_empty=True)
-    perturbations = check_choices("perturbations", perturbations, PERTURBATIONS)
+    models = _check_m56_models("pn_models", models)
+    depth_models = _check_m56_models("pn_depth_models", depth_models, allow_empty=True)
+    perturbations = check_choices("pn_perturbations", perturbations, PERTURBATIONS)
     if not isinstance(attacks, list | tuple) or not attacks:
-        raise ConfigError("parameter `attacks` must be a non-empty list of integers")
+        raise ConfigError("parameter `pn_attacks` must be a non-empty list of integers")
     for k in attacks:
-        check_number("attacks", k, min=0, max=P.GRID * P.GRID, integer=True)
+        check_number("pn_attacks", k, min=0, max=P.GRID * P.GRID, integer=True)
     if 0 not in attacks:
-        raise ConfigError("parameter `attacks` must contain 0 (the clean images)")
+        raise ConfigError("parameter `pn_attacks` must contain 0 (the clean images)")
     attacks = sorted(set(attacks))
-    check_number("repeats", repeats, min=1, integer=True)
+    check_number("pn_repeats", repeats, min=1, integer=True)
     if n_examples is not None:
-        check_number("n_examples", n_examples, min=1, integer=True)
-    check_number("seed", seed, min=0, integer=True)
-    check_number("batch_size", batch_size, min=1, integer=True)
-    compare_models = _check_m56_models("compare_models", compare_models, allow_empty=True)
-    compare_attacks = check_choices("compare_attacks", compare_attacks, COMPARE_ATTACKS)
-    check_number("compare_n_examples", compare_n_examples, min=1, integer=True)
+        check_number("pn_n_examples", n_examples, min=1, integer=True)
+    check_number("pn_seed", seed, min=0, integer=True)
+    check_number("pn_batch_size", batch_size, min=1, integer=True)
+    compare_models = _check_m56_models("pn_compare_models", compare_models, allow_empty=True)
+    compare_attacks = check_choices("pn_compare_attacks", compare_attacks, COMPARE_ATTACKS)
+    check_number("pn_compare_n_examples", compare_n_examples, min=1, integer=True)
     if n_examples is not None and compare_n_examples > n_examples:
         raise ConfigError(
-            f"parameter `compare_n_examples` ({compare_n_examples}) must not exceed "
-            f"`n_examples` ({n_examples})"
+            f"parameter `pn_compare_n_examples` ({compare_n_examples}) must not exceed "
+            f"`pn_n_examples` ({n_examples})"
         )
-    check_number("deepfool_max_iter", deepfool_max_iter, min=1, integer=True)
-    check_number("boundary_max_iter", boundary_max_iter, min=1, integer=True)
-    check_number("boundary_num_trial", boundary_num_trial, min=1, integer=True)
-    check_number("boundary_sample_size", boundary_sample_size, min=1, integer=True)
-    check_number("pointwise_max_queries", pointwise_max_queries, min=1, integer=True)
+    check_number("pn_deepfool_max_iter", deepfool_max_iter, min=1, integer=True)
+    check_number("pn_boundary_max_iter", boundary_max_iter, min=1, integer=True)
+    check_number("pn_boundary_num_trial", boundary_num_trial, min=1, integer=True)
+    check_number("pn_boundary_sample_size", boundary_sample_size, min=1, integer=True)
+    check_number("pn_pointwise_max_queries", pointwise_max_queries, min=1, integer=True)
     return PixelNoiseConfig(
         profile,
         models,
@@ -556,7 +557,7 @@ def table2(cmp: pd.DataFrame, noise: pd.DataFrame) -> pd.DataFrame:
                 if len(s)
                 else np.nan,
                 "mean L2": round(float(s["l2"].mean()), 2) if len(s) else np.nan,
-                "model queries per image": round(float(g["queries_per_image"].iloc[0])),
+                "predictions per image": round(float(g["queries_per_image"].iloc[0])),
             }
         )
     res = resilience(noise)
@@ -571,10 +572,10 @@ def table2(cmp: pd.DataFrame, noise: pd.DataFrame) -> pd.DataFrame:
                 "attack": f"{PERTURBATIONS[r.perturbation]}, k={r.kmax} (model-agnostic)",
                 "images attacked": int(noise["n_examples"].iloc[0]),
                 "success (%)": round(100 * (1 - r.rel_at_kmax), 1),
-                "median changed pixels": float(r.kmax),
+                "median changed pixels": np.nan,  # per-image counts are not stored
                 "mean changed pixels": round(float(mc[(r.model, r.perturbation)]), 1),
                 "mean L2": np.nan,
-                "model queries per image": 0,
+                "predictions per image": 0,
             }
         )
     return pd.DataFrame(rows).sort_values("model", kind="stable").reset_index(drop=True)
@@ -595,3 +596,9 @@ def adaptation(name: str) -> str:
     from .mnist56_models import ADAPTATIONS
 
     return ADAPTATIONS[Z.ZOO.get(name).arch]
+
+
+def missing_models(cfg: PixelNoiseConfig) -> list[str]:
+    """The paper's models (main comparison and depth study) this configuration leaves out."""
+    paper_models = dict.fromkeys(f"{a}-vanilla" for a in Z.M56_MAIN + Z.M56_DEPTH)
+    return [model_label(n) for n in paper_models if n not in cfg.all_models]

@@ -295,10 +295,21 @@ def pixel_noise_curves(
     """
     perts = list(dict.fromkeys(means["perturbation"]))
     labels = list(dict.fromkeys(means["label"]))
+    if not perts:  # nothing was run (for example, no depth models in this profile)
+        fig, ax = plt.subplots(figsize=(5, 0.8))
+        ax.text(0.5, 0.5, "no models in this profile", ha="center", va="center")
+        ax.axis("off")
+        return fig
     cmap = plt.get_cmap("tab10")
     colors = {lab: cmap(i % 10) for i, lab in enumerate(labels)}
-    fig, axes = plt.subplots(1, len(perts), figsize=(3.6 * len(perts), 3.6), squeeze=False)
-    for ax, pert in zip(axes[0], perts, strict=True):
+    ncol = min(2, len(perts))
+    nrow = -(-len(perts) // ncol)
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(4.6 * ncol, 3.4 * nrow + 0.6), squeeze=False, sharey=True
+    )
+    for ax in axes.flat[len(perts) :]:
+        ax.set_visible(False)
+    for ax, pert in zip(axes.flat, perts, strict=False):
         sub = means[means["perturbation"] == pert]
         for lab in labels:
             g = sub[sub["label"] == lab].sort_values("k")
@@ -314,15 +325,16 @@ def pixel_noise_curves(
         ax.set_xlabel("number of attacks (pixels of the 28×28 grid)")
         ax.set_ylim(0, 102)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("test accuracy (%)")
+    for row in axes:
+        row[0].set_ylabel("test accuracy (%)")
     handles, names = axes[0][0].get_legend_handles_labels()
     if paper:
         handles.append(plt.Line2D([], [], marker="D", mfc="none", color="k", ls="none"))
         names.append("paper (Cheng & Hu)")
-    fig.legend(handles, names, loc="lower center", ncol=min(6, len(names)), frameon=False)
+    fig.legend(handles, names, loc="lower center", ncol=min(4, len(names)), frameon=False)
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.12 if len(names) > 4 else 0.07, 1, 1))
     return fig
 
 
