@@ -44,3 +44,34 @@ BREAKINGBED_SWEEP_CLAIMS = {
     "bnn_strong_genattack": "BNNs are strong against GenAttack",
     "kd_most_resilient_fgsm": "KD-KL is the most resilient under FGSM",
 }
+
+
+# =========================================================================== pixel_noise
+#: Cheng & Hu (2020), "Architectural resilience to foreground-and-background adversarial
+#: noise" (arXiv:2003.10045), Table 1: test accuracy (%) of ResNet-50 on MNIST at 56x56
+#: under 0 and 200 single-pixel attacks of each perturbation (WtB White->Black, BtW
+#: Black->White, RPI Random Pixel Invert, EtA Edge->Altered). Source: the values quoted in
+#: this project's issue for the chapter (from the paper's Table 1); the other cells of the
+#: paper's tables could not be confirmed here and are left out rather than guessed.
+#: Keys: (model, perturbation abbreviation, number of attacks k).
+CHENG_HU_TABLE1 = {
+    ("ResNet-50", "WtB", 0): 99.20,
+    ("ResNet-50", "BtW", 0): 99.20,
+    ("ResNet-50", "RPI", 0): 99.20,
+    ("ResNet-50", "EtA", 0): 99.20,
+    ("ResNet-50", "WtB", 200): 44.71,
+    ("ResNet-50", "BtW", 200): 51.25,
+    ("ResNet-50", "RPI", 200): 30.24,
+    ("ResNet-50", "EtA", 200): 39.70,
+}
+
+#: Cheng & Hu's claims this study checks (:func:`compression_robustness.pixel_noise_study.claims`).
+CHENG_HU_CLAIMS = {
+    "vgg_best": "VGG-19 performs best in nearly all regards",
+    "effnet_worst": "EfficientNet-B1 is worst on Black->White and Random Pixel Invert",
+    "depth": "deeper networks are more resilient, with improvement decreasing beyond a "
+    "threshold depth",
+}
+
+#: The paper's training target: 99.0% validation accuracy (Cheng & Hu 2020, as quoted in the issue).
+CHENG_HU_TARGET_ACCURACY = 0.99

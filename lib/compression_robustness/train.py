@@ -41,7 +41,9 @@ DEFAULT_RECIPE: dict[str, Any] = {
 
 
 def full_recipe(**overrides: Any) -> dict[str, Any]:
-    unknown = set(overrides) - set(DEFAULT_RECIPE) - {"arch", "dataset"}
+    # ``test_subset`` (evaluate on that many test images) is optional and left out of
+    # DEFAULT_RECIPE so that the recipes (and checkpoint names) that omit it are unchanged.
+    unknown = set(overrides) - set(DEFAULT_RECIPE) - {"arch", "dataset", "test_subset"}
     if unknown:
         raise ValueError(f"unknown recipe keys {sorted(unknown)}; valid: {sorted(DEFAULT_RECIPE)}")
     return {**DEFAULT_RECIPE, **overrides}
@@ -145,6 +147,8 @@ def train(
         idx = torch.from_numpy(D.subset_indices(len(y_tr), recipe["train_subset"], recipe["seed"]))
         x_tr, y_tr = x_tr[idx], y_tr[idx]
     te = D.load(recipe["dataset"], "test")
+    if recipe.get("test_subset"):
+        te = D.load_subset(recipe["dataset"], "test", recipe["test_subset"], recipe["seed"])
     norm = Normalize(spec.mean, spec.std)
     net = nn.Sequential(norm, model).to(memory_format=torch.channels_last)
 

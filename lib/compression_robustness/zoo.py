@@ -391,3 +391,78 @@ def get(
         TrainState(stem).remove()
     model.eval()
     return ZooModel(name, model, manifest, D.spec(entry.dataset))
+
+
+# =========================================================================== pixel_noise
+# Cheng & Hu (2020), "Architectural resilience to foreground-and-background adversarial
+# noise": ImageNet architectures trained on MNIST upscaled to 56x56 (see mnist56_models).
+# Paper recipe: SGD, lr 1e-2, momentum 0.9, lr x0.1 after every epoch, until 99.0%
+# validation accuracy (the FC network is the exception). The cpu profile applies the same
+# schedule to a per-model training subset: an "epoch" is one pass over that subset, and two
+# epochs are run (lr 1e-2, then 1e-3). Subsets are sized from the measured training
+# throughput (images/s at 56x56 on one core) so that every model trains for minutes;
+# the accuracy reached is in each manifest and in the chapter. No augmentation, no weight
+# decay (the paper mentions none), batch 32 (Keras' default). These models are trained on
+# request (the pixel_noise chapter asks for them), not by `make models`.
+from . import mnist56_models as _m56  # noqa: E402  (registers the mnist56 dataset and archs)
+
+_M56_BASE = {
+    "batch_size": 32,
+    "lr": 0.01,
+    "momentum": 0.9,
+    "nesterov": False,
+    "weight_decay": 0.0,
+    "schedule": "step",
+    "augment": "none",
+}
+#: architecture -> cpu training subset (images per epoch), from the measured throughput
+M56_CPU_SUBSET = {
+    "m56_fc": 10000,
+    "m56_efficientnet_b1": 4000,
+    "m56_resnet18": 3000,
+    "m56_resnet34": 1800,
+    "m56_resnet50": 3000,
+    "m56_resnet50v2": 1500,
+    "m56_resnet101": 1000,
+    "m56_vgg19": 800,
+}
+#: the paper's main comparison and its ResNet depth study (ResNet-50 is in both)
+M56_MAIN = ("m56_resnet50", "m56_resnet50v2", "m56_vgg19", "m56_efficientnet_b1", "m56_fc")
+M56_DEPTH = ("m56_resnet18", "m56_resnet34", "m56_resnet50", "m56_resnet101")
+
+
+def _m56_zoo() -> None:
+    paper_epochs = 10  # an upper bound: the paper stops at 99.0% validation accuracy
+    for arch in dict.fromkeys(M56_MAIN + M56_DEPTH):
+        step = {**_M56_BASE, "milestones": list(range(1, paper_epochs))}
+        register(
+            ZooEntry(
+                f"{arch}-vanilla",
+                arch,
+                "mnist56",
+                {
+                    "smoke": {
+                        **step,
+                        "epochs": 1,
+                        "train_subset": 512,
+                        "test_subset": 200,
+                        "milestones": [],
+                    },
+                    "cpu": {
+                        **step,
+                        "epochs": 2,
+                        "milestones": [1],
+                        "train_subset": M56_CPU_SUBSET[arch],
+                        "test_subset": 500,
+                    },
+                    "paper": {**step, "epochs": paper_epochs},
+                },
+                family="vanilla",
+                description=f"{_m56.DISPLAY[arch]} on MNIST upscaled to 56x56 "
+                f"({_m56.ADAPTATIONS[arch]})",
+                profiles=(),
+            )
+        )
+
+
+_m56_zoo()
