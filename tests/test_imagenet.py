@@ -43,9 +43,10 @@ def _imagenet_samples_or_skip(n=None):
     try:
         return D.load_subset("imagenet_samples", "test", n, 0)
     except D.DataUnavailableError as exc:
-        pytest.skip(f"needs the imagenet_samples mirror ({exc.__class__.__name__})")
+        pytest.skip(f"needs the imagenet_samples set from the dataset mirror: {exc}")
 
 
+@pytest.mark.mirror
 @pytest.mark.slow
 def test_lite0_reaches_65_percent_on_the_1000_imagenet_samples(lite0):
     split = _imagenet_samples_or_skip()
@@ -53,6 +54,7 @@ def test_lite0_reaches_65_percent_on_the_1000_imagenet_samples(lite0):
     assert _accuracy(lite0, split, batch_size=100) >= MIN_TOP1
 
 
+@pytest.mark.mirror
 @pytest.mark.slow
 def test_ptq_at_8_bits_stays_within_2_points_of_float(lite0):
     split = _imagenet_samples_or_skip(250)
