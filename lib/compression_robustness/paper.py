@@ -75,3 +75,22 @@ CHENG_HU_CLAIMS = {
 
 #: The paper's training target: 99.0% validation accuracy (Cheng & Hu 2020, as quoted in the issue).
 CHENG_HU_TARGET_ACCURACY = 0.99
+# --- issue 5: class activation maps (Table 3) and ImageNet (Tables 4-6) ----------------
+#: BreakingBED Table 3: third quartile (Q3) of the CAM intensity (0-255) on a CIFAR-10
+#: "automobile" test image, clean and after 1 and 5 DeepFool iterations, for ResNet56
+#: variants (the paper gives no ResNet20 row; XNOR only clean). Keyed by zoo variant.
+BREAKINGBED_CAM_Q3 = {
+    "vanilla": {0: 184.0, 1: 171.0, 5: 135.0},
+    "prune-channel": {0: 162.0, 1: 152.0, 5: 121.0},
+    "xnor": {0: 98.0},
+}
+BREAKINGBED_CAM_ARCH = "resnet56"
+#: BreakingBED's reading of Table 3: binarised networks have small, concentrated regions
+#: of interest (a low Q3).
+BREAKINGBED_CAM_CLAIM = "BNNs show small, concentrated regions of interest (low Q3)"
+
+#: BreakingBED Table 5 (ImageNet, PGD): torchvision ResNet50 keeps 5.9% top-1 accuracy
+#: after 5 PGD iterations at the paper's eps = 0.1 (units not stated in the paper).
+BREAKINGBED_IMAGENET_PGD = {"model": "resnet50", "eps": 0.1, "iterations": 5, "accuracy": 0.059}
+#: torchvision's ResNet50 (IMAGENET1K_V1) top-1 on the ImageNet validation set (its docs).
+TORCHVISION_RESNET50_TOP1 = 0.7613

@@ -346,4 +346,119 @@ def pixel_noise_examples(images: dict[str, np.ndarray], k: int) -> plt.Figure:
         ax.set_title(name if name == "clean" else f"{name}, k={k}", fontsize=9)
         ax.axis("off")
     fig.tight_layout()
+# --- issue 5: ImageNet (Tables 4-6) and class activation maps (Table 3) -----------------
+def imagenet_pgd_readings(attacked: pd.DataFrame, paper_point: dict | None = None) -> plt.Figure:
+    """PGD accuracy against iterations on ImageNet, one panel per ε reading (pixel units
+    and normalised input units), one colour per model, one line style per ε; the paper's
+    ResNet50 point (``paper_point``: eps, iterations, accuracy) as a black star."""
+    sub = attacked[attacked["attack"] == "pgd"]
+    readings = list(dict.fromkeys(sub["eps_reading"]))
+    models = list(dict.fromkeys(sub["model"]))
+    cmap = plt.get_cmap("tab10")
+    styles = ["-", "--", ":", "-."]
+    eps_values = sorted(sub["eps"].unique())
+    fig, axes = plt.subplots(
+        1, len(readings), figsize=(5.6 * len(readings), 3.8), squeeze=False, sharey=True
+    )
+    for ax, reading in zip(axes[0], readings, strict=True):
+        g = sub[sub["eps_reading"] == reading]
+        for mi, m in enumerate(models):
+            for ei, eps in enumerate(eps_values):
+                c = g[(g["model"] == m) & (g["eps"] == eps)].sort_values("iterations")
+                if c.empty:
+                    continue
+                ax.plot(
+                    c["iterations"],
+                    100 * c["accuracy"],
+                    styles[ei % len(styles)],
+                    color=cmap(mi % 10),
+                    marker="o",
+                    ms=3,
+                    label=f"{m}, ε={eps:g}",
+                )
+        if paper_point:
+            ax.plot(
+                [paper_point["iterations"]],
+                [100 * paper_point["accuracy"]],
+                "k*",
+                ms=12,
+                label=f"paper ResNet50, ε={paper_point['eps']:g}",
+            )
+        ax.set_title(f"ε read in {reading} units")
+        ax.set_xlabel("PGD iterations (0 = random start)")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("top-1 accuracy (%)")
+    axes[0][-1].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _cam_order(models, table: pd.DataFrame) -> list[str]:
+    info = table.drop_duplicates("model").set_index("model")
+    return sorted(models, key=lambda m: (info.loc[m, "arch"], variant_rank(info.loc[m, "variant"])))
+
+
+def cam_grid(grid: pd.DataFrame, image: np.ndarray | None = None, alpha: float = 0.5) -> plt.Figure:
+    """BreakingBED Table 3 as a figure: rows = clean and each DeepFool iteration count,
+    columns = zoo models; each panel is the CAM (blue = 0 -> red = 255, ``jet``) overlaid
+    on ``image`` (H, W, 3 in [0, 1]; the heat map alone when ``None``), titled with the
+    predicted class and the map's Q3."""
+    from .cam import heat_array
+
+    models = _cam_order(grid["model"].unique(), grid)
+    its = sorted(grid["iterations"].unique())
+    fig, axes = plt.subplots(
+        len(its), len(models), figsize=(1.7 * len(models) + 0.6, 1.9 * len(its)), squeeze=False
+    )
+    for r, it in enumerate(its):
+        for c, m in enumerate(models):
+            ax = axes[r][c]
+            row = grid[(grid["model"] == m) & (grid["iterations"] == it)].iloc[0]
+            heat = heat_array(row)
+            if image is not None:
+                ax.imshow(image, interpolation="nearest")
+                ax.imshow(heat, cmap="jet", vmin=0, vmax=255, alpha=alpha, interpolation="nearest")
+            else:
+                ax.imshow(heat, cmap="jet", vmin=0, vmax=255, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{row['pred_class']}\nQ3 = {row['q3']:.0f}", fontsize=8)
+            if r == 0:
+                ax.text(
+                    0.5, 1.42, m, transform=ax.transAxes, ha="center", fontsize=8, weight="bold"
+                )
+            if c == 0:
+                ax.set_ylabel("clean" if it == 0 else f"DeepFool i={it}", fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def cam_q3_distribution(dist: pd.DataFrame) -> plt.Figure:
+    """Q3 of the CAM over a fixed set of test images: one group of boxes per zoo model,
+    one box per DeepFool iteration count (0 = clean)."""
+    models = _cam_order(dist["model"].unique(), dist)
+    its = sorted(dist["iterations"].unique())
+    cmap = plt.get_cmap("coolwarm")
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(models) * len(its) / 2), 4.0))
+    width = 0.8 / len(its)
+    for k, it in enumerate(its):
+        data = [dist[(dist["model"] == m) & (dist["iterations"] == it)]["q3"] for m in models]
+        pos = [i + (k - (len(its) - 1) / 2) * width for i in range(len(models))]
+        bp = ax.boxplot(
+            data, positions=pos, widths=width * 0.9, patch_artist=True, showfliers=False
+        )
+        color = cmap(k / max(1, len(its) - 1))
+        for patch in bp["boxes"]:
+            patch.set_facecolor(color)
+        bp["boxes"][0].set_label("clean" if it == 0 else f"DeepFool i={it}")
+    ax.set_xticks(range(len(models)))
+    ax.set_xticklabels(models, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("Q3 of the CAM (0-255)")
+    ax.set_ylim(0, 255)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.close(fig)
     return fig
