@@ -3,9 +3,9 @@
 SHELL := /bin/bash
 PROFILE ?= cpu
 # Chapters in the book (each needs its profile's checkpoints; the cpu ones are committed).
-CHAPTERS ?= pgd
+CHAPTERS ?= pgd transferability bnn_mnist
 # Chapters that `make test` executes with the smoke profile under nbval.
-TEST_NOTEBOOKS ?= pgd zoo stress_strain boxplots
+TEST_NOTEBOOKS ?= pgd zoo stress_strain boxplots transferability bnn_mnist
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
