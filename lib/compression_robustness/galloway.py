@@ -263,7 +263,10 @@ def _sha(name: str, profile: str) -> str:
 def fgsm_cells(cfg: BNNConfig) -> list[dict[str, Any]]:
     out = []
     for m in cfg.fgsm_models():
-        variants = ["plain", "eot"] if model_columns(m)["kind"] == "s" else ["plain"]
+        mc = model_columns(m)
+        # EoT multiplies the attack's cost by eot_samples: the narrowest S model only
+        eot = mc["kind"] == "s" and mc["k"] == min(cfg.widths)
+        variants = ["plain", "eot"] if eot else ["plain"]
         for v in variants:
             out.append(
                 {
@@ -442,6 +445,8 @@ def model_table(cfg: BNNConfig) -> pd.DataFrame:
     )
     rows = []
     for m in names:
+        if not Z.checkpoint_paths(m, cfg.profile).has_manifest():
+            Z.get(m, cfg.profile, progress=False)  # trains it (and its parent) once
         man = Z.checkpoint_manifest(m, cfg.profile)
         rows.append(
             {
@@ -485,7 +490,8 @@ def fgsm_tables(fgsm: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     def table(d: pd.DataFrame) -> pd.DataFrame:
         t = d.pivot_table(index="label_full", columns="eps", values="accuracy", aggfunc=_mean_std)
         t.columns = [f"FGSM ε={e:g}" for e in t.columns]
-        t["clean (%)"] = d.groupby("label_full")["clean_accuracy"].agg(_mean_std)
+        once = d.drop_duplicates(["label_full", "model_seed"])
+        t["clean (%)"] = once.groupby("label_full")["clean_accuracy"].agg(_mean_std)
         t["seeds"] = d.groupby("label_full")["model_seed"].nunique()
         order = sorted(
             t.index, key=lambda s: ("+" in s, s[0], int("".join(filter(str.isdigit, s))))

@@ -521,6 +521,8 @@ def model_table(cfg: TransferConfig) -> pd.DataFrame:
     rows = []
     for arch in cfg.archs:
         for m in cfg.models(arch):
+            if not Z.checkpoint_paths(m, cfg.profile).has_manifest():
+                Z.get(m, cfg.profile, progress=False)  # trains it (and its parent) once
             man = Z.checkpoint_manifest(m, cfg.profile)
             rows.append(
                 {

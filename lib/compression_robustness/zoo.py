@@ -438,8 +438,8 @@ _MNIST = {"augment": "none", "batch_size": 64, "lr": 0.05, "schedule": "onecycle
 _SMOKE_MNIST = {**_MNIST, "epochs": 1, "train_subset": 1024}
 # Galloway et al.: cpu schedules shrink with the width (a K=256 step costs ~16x a K=64 one).
 _GALLOWAY_CPU = {
-    32: {**_MNIST, "epochs": 1, "train_subset": 8000},
-    64: {**_MNIST, "epochs": 1, "train_subset": 8000},
+    32: {**_MNIST, "epochs": 2, "train_subset": 8000},
+    64: {**_MNIST, "epochs": 2, "train_subset": 8000},
     128: {**_MNIST, "epochs": 1, "train_subset": 4000},
     256: {**_MNIST, "epochs": 1, "train_subset": 1500},
 }
