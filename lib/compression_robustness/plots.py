@@ -369,7 +369,12 @@ def perturbation_amplitude(df: pd.DataFrame) -> plt.Figure:
     fig, axes = plt.subplots(1, len(archs), figsize=(5.6 * len(archs), 3.4), squeeze=False)
     for ax, arch in zip(axes[0], archs, strict=True):
         sub = df[df["arch"] == arch]
-        models = list(dict.fromkeys(sub.sort_values(["compression", "density", "bits"])["source"]))
+        order = sub.assign(
+            _c=sub["compression"].map({"none": 0, "dns": 1, "fixed_point": 2}),
+            _d=-sub["density"],
+            _b=-sub["bits"],
+        ).sort_values(["_c", "_d", "_b"])
+        models = list(dict.fromkeys(order["source"]))
         attacks = list(dict.fromkeys(sub["attack"]))
         w = 0.8 / len(attacks)
         for k, atk in enumerate(attacks):
