@@ -210,7 +210,7 @@ def test_chapters_refuse_bad_parameters(fn, kwargs, message):
     tr = dict(
         profile="smoke", archs=["lenet5"], lenet_densities=[5], lenet_bits=[4],
         cifar_densities=[5], cifar_bits=[4], n_mnist=8, n_cifar=8, step=0.02, iterations=2,
-        deepfool_iter=2, grid_eps=[0.02], grid_iterations=[1], seed=0, batch_size=8,
+        deepfool_iter=2, deepfool_grads=3, grid_eps=[0.02], grid_iterations=[1], seed=0, batch_size=8,
     )  # fmt: skip
     bnn = dict(
         profile="smoke", kinds=["a"], widths=[32], exclude=[], seeds={}, fgsm_eps=[0.1],

@@ -6,7 +6,8 @@ crafts adversarial examples of ``x`` against the current weights and returns
 
 * ``kind="fgsm"`` (Goodfellow et al. 2015, the "+" models of Galloway et al.):
   ``0.5 * CE(clean) + 0.5 * CE(FGSM(x))`` with one signed-gradient step of size ``eps``;
-* ``kind="pgd"`` (Madry et al. 2018, the "+*" models): ``CE(PGD(x))``, ``steps``
+* ``kind="pgd"`` (Madry et al. 2018, the "+*" models): ``CE(PGD(x))`` (optionally mixed
+  with the clean loss, ``clean_weight``), ``steps``
   signed-gradient steps of size ``alpha`` from a uniform random start in the L∞ ball of
   radius ``eps``, projected onto the ball and [0, 1].
 
@@ -74,18 +75,22 @@ def adversarial_loss(
     steps: int = 1,
     alpha: float | None = None,
     seed: int = 0,
+    clean_weight: float | None = None,
 ) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
-    """The trainer's ``loss_fn`` for adversarial training of ``net`` ([0, 1] inputs)."""
+    """The trainer's ``loss_fn`` for adversarial training of ``net`` ([0, 1] inputs).
+
+    ``clean_weight`` (default 0.5 for FGSM, 0 for PGD) mixes in the clean loss:
+    ``w * CE(clean) + (1 - w) * CE(adversarial)``."""
     check_choices("adv_kind", [kind], ADV_KINDS)
     check_number("adv_eps", eps, min=0, strict_min=True, max=1)
     check_number("adv_steps", steps, min=1, integer=True)
+    w = (0.5 if kind == "fgsm" else 0.0) if clean_weight is None else float(clean_weight)
+    check_number("clean_weight", w, min=0, max=1)
     gen = torch.Generator().manual_seed(seed)
 
     def loss_fn(logits: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         xa = craft(net, x, y, kind, eps, steps, alpha, gen)
         adv = F.cross_entropy(net(xa), y)
-        if kind == "fgsm":
-            return 0.5 * F.cross_entropy(logits, y) + 0.5 * adv
-        return adv
+        return w * F.cross_entropy(logits, y) + (1 - w) * adv if w else adv
 
     return loss_fn

@@ -185,6 +185,7 @@ class TransferConfig:
     step: float  # IFGSM/IFGM step, [0, 1] units
     iterations: int
     deepfool_iter: int
+    deepfool_grads: int
     grid_eps: list[float]
     grid_iterations: list[int]
     seed: int
@@ -213,6 +214,7 @@ def validate_transferability(
     step: float,
     iterations: int,
     deepfool_iter: int,
+    deepfool_grads: int,
     grid_eps: list,
     grid_iterations: list,
     seed: int,
@@ -240,6 +242,7 @@ def validate_transferability(
     check_number("tr_step", step, min=0, strict_min=True, max=1)
     check_number("tr_iterations", iterations, min=1, integer=True)
     check_number("tr_deepfool_iter", deepfool_iter, min=1, integer=True)
+    check_number("tr_deepfool_grads", deepfool_grads, min=2, max=10, integer=True)
     for e in grid_eps:
         check_number("tr_grid_eps", e, min=0, strict_min=True, max=1)
     for it in grid_iterations:
@@ -255,6 +258,7 @@ def validate_transferability(
         float(step),
         iterations,
         deepfool_iter,
+        deepfool_grads,
         [float(e) for e in grid_eps],
         sorted(int(i) for i in grid_iterations),
         seed,
@@ -296,7 +300,8 @@ def _estimator(name: str, profile: str, batch_size: int):
 def build_attack(attack: str, est, cfg: TransferConfig, step: float | None = None, iters=None):
     """The chapter's attacks, in [0, 1] units: IFGSM (L∞ steps of ``step``, total bound
     ``iters * step`` so only [0, 1] clipping binds), IFGM (L2 steps of ``step``) and
-    DeepFool (L2, overshoot 0.02, each example stops once its prediction changes)."""
+    DeepFool (L2, overshoot 0.02, each example stops once its prediction changes;
+    linearised towards the ``deepfool_grads`` top-scoring classes)."""
     step = cfg.step if step is None else step
     iters = cfg.iterations if iters is None else iters
     if attack == "ifgsm":
@@ -306,16 +311,22 @@ def build_attack(attack: str, est, cfg: TransferConfig, step: float | None = Non
     if attack == "ifgm":
         return A.build("ifgm", est, eps=step, max_iter=iters, batch_size=cfg.batch_size)
     if attack == "deepfool":
-        return A.build("deepfool", est, max_iter=cfg.deepfool_iter, batch_size=cfg.batch_size)
+        return A.build(
+            "deepfool",
+            est,
+            max_iter=cfg.deepfool_iter,
+            nb_grads=cfg.deepfool_grads,
+            batch_size=cfg.batch_size,
+        )
     raise ConfigError(f"unknown attack {attack!r}; valid: {ATTACKS_ZHAO}")
 
 
 @functools.lru_cache(maxsize=64)
-def _adversarial(source, attack, profile, n, seed, step, iters, deepfool_iter, batch_size):
+def _adversarial(source, attack, profile, n, seed, step, iters, deepfool_iter, grads, batch_size):
     """The adversarial examples of ``source`` (kept in memory: each is reused by the
     cells that evaluate them on other targets)."""
     cfg = TransferConfig(
-        profile, [], {}, {}, {}, step, iters, deepfool_iter, [], [], seed, batch_size
+        profile, [], {}, {}, {}, step, iters, deepfool_iter, grads, [], [], seed, batch_size
     )
     sub = _subset(ZHAO_ARCHS[source.split("-")[0]], n, seed)
     atk = build_attack(attack, _estimator(source, profile, batch_size), cfg)
@@ -369,6 +380,7 @@ def _transfer_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
         cfg.step,
         cfg.iterations,
         cfg.deepfool_iter,
+        cfg.deepfool_grads,
         cfg.batch_size,
     )
     sub = _subset(cell["dataset"], cell["n_examples"], cell["subset_seed"])
@@ -576,19 +588,23 @@ def claims(transfer: pd.DataFrame, cfg: TransferConfig) -> dict[str, Any]:
         lo = b2q[b2q["compressed_model"] == f"{arch}-q{bmin}"]["accuracy"].iloc[0]
         hi = b2q[b2q["compressed_model"] == f"{arch}-q{bmax}"]["accuracy"].iloc[0]
         transfer_acc = float(c2b["accuracy"].iloc[0])
+        pruned = base["clean_accuracy"] - transfer_acc >= 0.5 * (
+            base["clean_accuracy"] - base["accuracy"]
+        )
+        if bmin == bmax:
+            quant = "cannot test (one bitwidth in this profile)"
+        else:
+            quant = "supports" if lo > hi else "does not support"
         out[arch] = {
             "base_clean": float(base["clean_accuracy"]),
             "base_whitebox": float(base["accuracy"]),
             "sparsest_density": dmin / 100,
             "pruned_to_base": transfer_acc,
-            "pruned_supported": bool(
-                base["clean_accuracy"] - transfer_acc
-                >= 0.5 * (base["clean_accuracy"] - base["accuracy"])
-            ),
+            "pruned_supported": "supports" if pruned else "does not support",
             "bits_low": bmin,
             "bits_high": bmax,
             "base_to_low_bits": float(lo),
             "base_to_high_bits": float(hi),
-            "quant_supported": bool(lo > hi),
+            "quant_supported": quant,
         }
     return out
