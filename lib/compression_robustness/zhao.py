@@ -608,3 +608,45 @@ def claims(transfer: pd.DataFrame, cfg: TransferConfig) -> dict[str, Any]:
             "quant_supported": quant,
         }
     return out
+
+
+def baselines_markdown(models: pd.DataFrame, reference: dict[str, dict]) -> str:
+    """One sentence per baseline: our parameters and accuracy beside the paper's."""
+    out = []
+    for arch, ref in reference.items():
+        rows = models[models["model"] == f"{arch}-base"]
+        if not len(rows):
+            out.append(
+                f"{arch} ({ref['dataset']}; paper: {ref['params']:,} parameters, "
+                f"{ref['accuracy']:.2%}) is not in this profile."
+            )
+            continue
+        r = rows.iloc[0]
+        out.append(
+            f"The {arch} baseline has {int(r['params']):,} parameters and "
+            f"{r['test_accuracy']:.2%} test accuracy on {ref['dataset']} (paper: "
+            f"{ref['params']:,} and {ref['accuracy']:.2%}), after {int(r['epochs'])} "
+            f"epoch(s) on {int(r['n_train']):,} training images."
+        )
+    return " ".join(out)
+
+
+def claims_markdown(res: dict[str, dict]) -> str:
+    """Our checks of the two claims, per architecture, as Markdown bullet points."""
+    lines = []
+    for arch, r in res.items():
+        lines.append(
+            f"* **{arch}, pruned examples on the baseline.** The baseline keeps "
+            f"{r['pruned_to_base']:.1%} on the IFGSM examples of the "
+            f"{r['sparsest_density']:g}-density DNS model, against {r['base_whitebox']:.1%} "
+            f"under its own white-box IFGSM and {r['base_clean']:.1%} clean: this "
+            f"{r['pruned_supported']} the claim (criterion: the transferred examples remove "
+            "at least half of the accuracy the white-box attack removes)."
+        )
+        lines.append(
+            f"* **{arch}, integer bitwidth.** The baseline's IFGSM examples leave the "
+            f"{r['bits_low']}-bit model at {r['base_to_low_bits']:.1%} and the "
+            f"{r['bits_high']}-bit model at {r['base_to_high_bits']:.1%}: this "
+            f"{r['quant_supported']} the claim that smaller bitwidths limit transfer."
+        )
+    return "\n".join(lines)
