@@ -650,3 +650,17 @@ def claims_markdown(res: dict[str, dict]) -> str:
             f"{r['quant_supported']} the claim that smaller bitwidths limit transfer."
         )
     return "\n".join(lines)
+
+
+def whitebox_markdown(transfer: pd.DataFrame) -> str:
+    """The baselines' accuracy under their own attacks and the attacks' mean L2 sizes."""
+    out = []
+    for arch, g in baseline_rows(transfer).groupby("arch", sort=False):
+        parts = [f"{r.attack} {r.accuracy:.1%} (mean L2 {r.mean_l2:.2f})" for r in g.itertuples()]
+        out.append(
+            f"Under its own white-box attacks the {arch} baseline keeps "
+            + ", ".join(parts)
+            + f" of {g['n_examples'].iloc[0]} test images (clean "
+            f"{g['clean_accuracy'].iloc[0]:.1%})."
+        )
+    return " ".join(out)
