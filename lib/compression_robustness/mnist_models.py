@@ -16,7 +16,8 @@
     masking the paper warns about);
   - ``c``: ``a`` with a learned scalar on the output of each ReLU;
   - ``s``: ``b`` whose first-layer weights are binarised *stochastically*
-    (``P(+1) = clip((w + 1) / 2, 0, 1)``, Courbariaux et al.), also at test time, so every
+    (``P(+1) = clip((w / std(w) + 1) / 2, 0, 1)``, Courbariaux et al.'s hard sigmoid on
+    weights normalised by the layer's standard deviation), also at test time, so every
     forward pass samples new weights (the paper: stochastically quantising the weights of
     one layer).
 
@@ -91,7 +92,12 @@ class BinaryConv2d(nn.Conv2d):
     stochastic = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        w = stochastic_sign_ste(self.weight) if self.stochastic else sign_ste(self.weight)
+        if self.stochastic:
+            # P(+1) = hard_sigmoid(w / std(w)): the latent weights are ~1/sqrt(fan_in)
+            # in size, so without the normalisation every sample would be a coin flip.
+            w = stochastic_sign_ste(self.weight / self.weight.detach().std().clamp_min(1e-8))
+        else:
+            w = sign_ste(self.weight)
         return self._conv_forward(x, w, self.bias)
 
 

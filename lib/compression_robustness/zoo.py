@@ -491,6 +491,13 @@ GALLOWAY_ADV_SETTINGS = {
 GALLOWAY_SEEDS = (0, 1, 2)
 
 
+def _galloway_extra(kind: str, k: int) -> dict[str, Any]:
+    extra: dict[str, Any] = {"kind": kind, "k": k}
+    if kind == "s":  # hashed: the stochastic binarisation's normalisation
+        extra["stochastic"] = "hard_sigmoid(w / std(w))"
+    return extra
+
+
 def _register_galloway() -> None:
     from .mnist_models import GALLOWAY_KINDS, GALLOWAY_WIDTHS
 
@@ -515,7 +522,7 @@ def _register_galloway() -> None:
                         description=f"Galloway et al. model {kind.upper()}{k}, seed {seed}",
                         profiles=(),
                         builder=build,
-                        extra={"galloway": {"kind": kind, "k": k}},
+                        extra={"galloway": _galloway_extra(kind, k)},
                         prepare_fn=prep,
                     )
                 )
@@ -532,7 +539,7 @@ def _register_galloway() -> None:
                         parent=f"galloway-{kind}{k}",
                         builder=build,
                         extra={
-                            "galloway": {"kind": kind, "k": k},
+                            "galloway": _galloway_extra(kind, k),
                             "adversarial": GALLOWAY_ADV_SETTINGS[adv],
                         },
                         prepare_fn=prep,
