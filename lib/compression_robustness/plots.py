@@ -304,6 +304,9 @@ def transfer_vs_compression(df: pd.DataFrame, x: str, base: pd.DataFrame) -> plt
                 )
             if x == "density":
                 ax.set_xscale("log")
+                ticks = sorted(sub[x].unique())
+                ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+                ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
                 ax.set_xlabel("density (fraction of weights kept)")
             else:
                 ax.set_xlabel("bitwidth (weights and activations)")
