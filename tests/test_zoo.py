@@ -18,8 +18,9 @@ def test_every_zoo_entry_builds_runs_wraps_in_art_and_survives_an_attack(name):
     torch.manual_seed(0)
     model = zoo.build(entry, "smoke")
     spec = D.spec(entry.dataset)
-    x = D.load("cifar10_samples20").x[:4]
-    y = D.load("cifar10_samples20").y[:4]
+    samples = {"cifar10": "cifar10_samples20", "mnist": "mnist_samples20"}[entry.dataset]
+    x = D.load(samples).x[:4]
+    y = D.load(samples).y[:4]
     xr = x.clone().requires_grad_(True)
     model(xr).sum().backward()
     assert torch.isfinite(xr.grad).all()
@@ -40,7 +41,7 @@ def test_recipes_name_their_compression_and_the_cpu_profile_is_bounded():
     cpu = zoo.default_models("cpu")
     assert {f"resnet20-{v}" for v in ("vanilla", "kd", "xnor", "abc-5x5")} <= set(cpu)
     assert "resnet56-vanilla" in cpu
-    assert all(zoo.ZOO.get(n).recipes["paper"]["epochs"] >= 60 for n in zoo.names("cifar10"))
+    assert all(zoo.ZOO.get(n).recipes["paper"]["epochs"] >= 60 for n in zoo.BREAKINGBED_MODELS)
 
 
 def test_unknown_zoo_model_is_refused_with_the_valid_names():

@@ -94,3 +94,31 @@ BREAKINGBED_CAM_CLAIM = "BNNs show small, concentrated regions of interest (low 
 BREAKINGBED_IMAGENET_PGD = {"model": "resnet50", "eps": 0.1, "iterations": 5, "accuracy": 0.059}
 #: torchvision's ResNet50 (IMAGENET1K_V1) top-1 on the ImageNet validation set (its docs).
 TORCHVISION_RESNET50_TOP1 = 0.7613
+# =========================================================================== issue 6 block
+#: Zhao et al. (SysML 2019), "To compress or not to compress": the baselines' parameter
+#: counts and test accuracies as the paper reports them (quoted in this project's issue 6).
+ZHAO_BASELINES = {
+    "lenet5": {"params": 431_000, "accuracy": 0.9936, "dataset": "MNIST"},
+    "cifarnet": {"params": 1_300_000, "accuracy": 0.8593, "dataset": "CIFAR-10"},
+}
+#: Zhao et al.'s summary claims (abstract and conclusions).
+ZHAO_CLAIMS = {
+    "pruned_transfer": "adversarial samples generated from heavily pruned models remain "
+    "effective on uncompressed models",
+    "quant_integer_bits": "the transferability of adversarial samples is highly sensitive to "
+    "integer precision; smaller integer bitwidths marginally limit transfer",
+    "transferable": "adversarial samples remain transferable for both pruned and quantised models",
+}
+#: Zhao et al.'s attack settings: IFGSM and IFGM with eps = 0.02 for 12 iterations,
+#: clipped to [0, 1]; DeepFool (L2) stopping at the decision boundary.
+ZHAO_ATTACKS = {"step": 0.02, "iterations": 12}
+#: Galloway et al. (ICLR 2018), "Attacking Binarized Neural Networks": their conclusions
+#: (abstract). Their tables' numbers are not quoted in this project (not verified here).
+GALLOWAY_CLAIMS = {
+    "white_box": "binarised networks improve robustness against some (white-box) attacks, "
+    "and in the worst case perform on par with full-precision models",
+    "stochastic": "stochastically quantising the weights of just one layer can sharply "
+    "reduce the impact of iterative attacks",
+    "black_box": "black-box (substitute-model) attacks work about equally well on binarised "
+    "and full-precision models",
+}
