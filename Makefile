@@ -41,6 +41,7 @@ chapters: check-profile
 	  echo "== chapter $$c (profile $(PROFILE))"; \
 	  CRS_FORCE=$(FORCE) $(VENV)/bin/papermill notebooks/$$c.ipynb book/chapters/$$c.ipynb \
 	    -f params/$(PROFILE).yaml -k python3 --no-progress-bar --log-level ERROR; \
+	  $(PY) -m compression_robustness fold-parameters book/chapters/$$c.ipynb; \
 	done
 
 html: venv

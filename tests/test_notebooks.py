@@ -67,3 +67,23 @@ def test_pgd_notebook_refuses_bad_input_before_compute(tmp_path, args, message):
     ]
     assert len(failing) == 1 and "validate_pgd" in "".join(failing[0]["source"])
     assert time.perf_counter() - t0 < 120
+
+
+def test_fold_parameters_tags_the_parameter_cells_only(tmp_path):
+    from compression_robustness.__main__ import main
+
+    nb = {
+        "cells": [
+            {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "a = 1"},
+            {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": ""},
+            {"cell_type": "code", "metadata": {}, "source": "print(a)"},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = tmp_path / "ch.ipynb"
+    path.write_text(json.dumps(nb))
+    assert main(["fold-parameters", str(path)]) == 0
+    tags = [c["metadata"].get("tags", []) for c in json.loads(path.read_text())["cells"]]
+    assert tags == [["parameters", "hide-cell"], ["injected-parameters", "hide-cell"], []]

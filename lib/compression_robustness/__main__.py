@@ -10,6 +10,9 @@ Commands:
     exit with a clear error if ``P`` is not a profile.
 ``has-data DATASET``
     exit 0 when the dataset's test split can be loaded here (cache, mirror or download).
+``fold-parameters NOTEBOOK ...``
+    tag the parameters and papermill's injected-parameters cells of executed chapters
+    ``hide-cell``, so the book shows them folded (the injected cell lists every profile key).
 """
 
 from __future__ import annotations
@@ -52,6 +55,19 @@ def _profiles_table(args) -> None:
         sys.stdout.write(text)
 
 
+def _fold_parameters(args) -> None:
+    import json
+    from pathlib import Path
+
+    for path in map(Path, args.notebooks):
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+            if {"parameters", "injected-parameters"} & set(tags) and "hide-cell" not in tags:
+                tags.append("hide-cell")
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m compression_robustness")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -65,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     cp.add_argument("profile")
     hd = sub.add_parser("has-data", help="exit 0 if a dataset can be loaded here, else 1")
     hd.add_argument("dataset")
+    fp = sub.add_parser("fold-parameters", help="fold the parameter cells of executed chapters")
+    fp.add_argument("notebooks", nargs="+")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -72,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             check_profile(args.profile)
         if args.cmd == "train-zoo":
             _train_zoo(args)
+        elif args.cmd == "fold-parameters":
+            _fold_parameters(args)
         elif args.cmd == "profiles-table":
             _profiles_table(args)
         elif args.cmd == "has-data":
