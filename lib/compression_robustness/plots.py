@@ -346,6 +346,7 @@ def pixel_noise_examples(images: dict[str, np.ndarray], k: int) -> plt.Figure:
         ax.set_title(name if name == "clean" else f"{name}, k={k}", fontsize=9)
         ax.axis("off")
     fig.tight_layout()
+    return fig
 
 
 # --- issue 5: ImageNet (Tables 4-6) and class activation maps (Table 3) -----------------
@@ -463,6 +464,7 @@ def cam_q3_distribution(dist: pd.DataFrame) -> plt.Figure:
     ax.legend(fontsize=8)
     fig.tight_layout()
     plt.close(fig)
+    return fig
 
 
 # =========================================================================== issue 6 block
