@@ -305,7 +305,11 @@ def checkpoint_paths(name: str, profile: str) -> C.CheckpointPaths:
 
 
 def _prepare(entry: ZooEntry, profile: str):
-    """The model to train, with its loss and after-step hook, from the entry's compression."""
+    """The model to train, with its loss and after-step hook, from the entry's compression
+    (or from the entry's own ``prepare_fn`` hook, see :class:`HookedZooEntry`)."""
+    hook = getattr(entry, "prepare_fn", None)
+    if hook is not None:
+        return hook(entry, profile)
     spec = D.spec(entry.dataset)
     model = M.build_arch(entry.arch, spec.num_classes, spec.shape[0])
     if entry.parent:
@@ -484,17 +488,6 @@ class HookedZooEntry(ZooEntry):
 
     def compression(self) -> dict[str, Any]:
         return {**super().compression(), **self.extra}
-
-
-_PREPARE_WITHOUT_HOOKS = _prepare
-
-
-def _prepare_with_hooks(entry: ZooEntry, profile: str):
-    fn = getattr(entry, "prepare_fn", None)
-    return fn(entry, profile) if fn is not None else _PREPARE_WITHOUT_HOOKS(entry, profile)
-
-
-_prepare = _prepare_with_hooks
 
 
 def _galloway_hooks():
