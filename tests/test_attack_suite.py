@@ -418,3 +418,35 @@ def test_deepfool_leaves_misclassified_examples_alone(untrained):
     adv = atk.generate(x, y)
     np.testing.assert_array_equal(adv[wrong], x[wrong])
     assert np.all(atk.record["accuracy"].to_numpy() <= _acc(est, x, y))
+
+
+def test_anytime_check_times_both_paths_and_finds_them_equal(untrained, tmp_path, monkeypatch):
+    """The sweep chapter's measured anytime saving: one recorded run against one run per
+    iteration count, on the same images and seed, gives equal accuracies."""
+    from types import SimpleNamespace
+
+    from compression_robustness import experiments as X
+    from compression_robustness.results import ResultStore
+
+    est, x, y = untrained
+    zm = SimpleNamespace(spec=SimpleNamespace(num_classes=10))
+    sub = SimpleNamespace(x=torch.from_numpy(x), y=torch.from_numpy(y))
+    monkeypatch.setattr(X, "_cell_inputs", lambda cell, profile, bs: (zm, sub, est))
+    monkeypatch.setattr(X.Z, "checkpoint_sha", lambda name, profile: "0" * 64)
+    monkeypatch.setattr(X, "ResultStore", lambda p, c: ResultStore(p, c, root=tmp_path))
+    grid = {
+        "fgsm": {"eps": [2]},
+        "pgd": {"eps": [8, 16], "iterations": [1, 3]},
+        "local_search": {"eps": [64], "iterations": [1, 2]},
+    }
+    cfg = X.validate_sweep("smoke", "cifar10", ["resnet20-vanilla"], grid, 8, 2, 0, 8, 8)
+    out = X.run_anytime_check(cfg, "resnet20-vanilla", 8, 2).set_index("attack")
+    assert sorted(out.index) == ["local_search", "pgd"]  # single-step FGSM has nothing to save
+    assert out.loc["pgd", "eps"] == 16  # the grid's largest eps
+    assert out.loc["pgd", "iterations"] == "1, 3"
+    assert (out["max_abs_diff"] == 0).all()
+    assert (out["naive_seconds"] > 0).all() and (out["anytime_seconds"] > 0).all()
+    with pytest.raises(ConfigError, match="anytime_n_blackbox"):
+        X.run_anytime_check(cfg, "resnet20-vanilla", 8, 0)
+    with pytest.raises(UnknownNameError):
+        X.run_anytime_check(cfg, "resnet20-nope", 8, 2)

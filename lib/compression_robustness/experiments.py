@@ -543,6 +543,100 @@ def run_sweep(cfg: SweepConfig, progress: bool = True) -> pd.DataFrame:
     return df
 
 
+#: iterative attacks whose anytime saving is measured (on the grid's largest eps and
+#: population of each)
+_ANYTIME_ATTACKS = ("pgd", "cw_l2", "deepfool", "local_search", "genattack")
+
+
+def _anytime_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
+    """One attack run with every iteration count recorded, then one separate run per
+    iteration count with the same seed: the wall time of each and the accuracies."""
+    import time
+
+    zm, sub, est = _cell_inputs(cell, profile, batch_size)
+    x, y = sub.x.numpy(), sub.y.numpy()
+    target = (y + 1) % zm.spec.num_classes if cell["attack"] == "genattack" else None
+
+    def run(params: dict) -> tuple[float, pd.DataFrame]:
+        atk = A.build(cell["attack"], est, batch_size=batch_size, **params)
+        t0 = time.perf_counter()
+        if target is not None:
+            atk.generate(x, y, target=target)
+        else:
+            atk.generate(x, y)
+        return time.perf_counter() - t0, atk.record.copy()
+
+    its = list(cell["params"]["record_at"])
+    t_any, rec = run(cell["params"])
+    rows = []
+    for i in its:
+        t_one, one = run({**cell["params"], "max_iter": i, "record_at": [i]})
+        rows.append(
+            {
+                "iterations": i,
+                "accuracy_anytime": float(rec.loc[rec["iterations"] == i, "accuracy"].iloc[0]),
+                "accuracy_separate": float(one.loc[one["iterations"] == i, "accuracy"].iloc[0]),
+                "separate_seconds": t_one,
+                "anytime_seconds": t_any,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def validate_anytime(
+    profile: str, dataset: str, model: str, n_examples: int, n_blackbox: int
+) -> None:
+    """Check the ``anytime_*`` parameters of the stress-strain chapter before any compute."""
+    if not isinstance(model, str):
+        raise ConfigError("parameter `anytime_model` must be a zoo model name")
+    validate_zoo(profile, dataset, [model])
+    check_number("anytime_n_examples", n_examples, min=1, integer=True)
+    check_number("anytime_n_blackbox", n_blackbox, min=1, integer=True)
+
+
+def run_anytime_check(
+    cfg: SweepConfig, model: str, n_examples: int, n_blackbox: int, progress: bool = False
+) -> pd.DataFrame:
+    """Measured saving of anytime recording on one model: for one cell per iterative attack
+    of the grid, the time of one recorded run against one separate run per iteration count
+    (the naive grid), and the accuracies of both (equal when recording is exact).
+
+    Returns one row per attack: ``anytime_seconds``, ``naive_seconds``, ``saving`` (their
+    ratio), ``max_abs_diff`` (largest accuracy difference over the iteration counts)."""
+    validate_anytime(cfg.profile, cfg.dataset, model, n_examples, n_blackbox)
+    sub_cfg = replace(cfg, models=[model], n_examples=n_examples, n_blackbox=n_blackbox)
+    chosen: dict[str, dict[str, Any]] = {}
+    for c in sweep_cell_configs(sub_cfg):
+        a = c["attack"]
+        if a not in _ANYTIME_ATTACKS or not c["params"].get("record_at"):
+            continue
+        prev = chosen.get(a)
+        if prev is None or (c["eps"], c["population"] or 0) > (
+            prev["eps"],
+            prev["population"] or 0,
+        ):
+            chosen[a] = c
+    store = ResultStore(cfg.profile, "anytime")
+    df = store.cells(
+        [{**c, "check": "anytime"} for c in chosen.values()],
+        lambda c: _anytime_cell(c, cfg.profile, cfg.batch_size),
+        desc="anytime recording check",
+        progress=progress,
+    )
+    if df.empty:
+        return df
+    df["abs_diff"] = (df["accuracy_anytime"] - df["accuracy_separate"]).abs()
+    out = df.groupby(["attack", "eps", "population"], dropna=False).agg(
+        n_examples=("n_examples", "first"),
+        iterations=("iterations", lambda s: ", ".join(str(int(i)) for i in s)),
+        anytime_seconds=("anytime_seconds", "first"),
+        naive_seconds=("separate_seconds", "sum"),
+        max_abs_diff=("abs_diff", "max"),
+    )
+    out["saving"] = out["naive_seconds"] / out["anytime_seconds"]
+    return out.reset_index()
+
+
 def sweep_claims(curves: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
     """BreakingBED's sweep statements against this study's classification and strains."""
     from .paper import BREAKINGBED_SWEEP_CLAIMS as CLAIMS
