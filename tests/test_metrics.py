@@ -84,3 +84,43 @@ def test_stress_strain_curves_fix_the_other_axes_as_in_the_paper():
     curves = metrics.stress_strain_curves(pd.DataFrame(rows))
     assert list(curves["stress"]) == [0.5, 2.0]  # PGD: stress = eps at i = 3
     assert list(curves["strain"]) == pytest.approx([0.5, 0.5])
+
+
+def _sweep_rows(model: str, family: str, attack: str, accs: list[float]) -> list[dict]:
+    """Sweep rows of one model under one attack (stress = iterations), clean accuracy 0.9."""
+    return [
+        {
+            "model": model,
+            "arch": "resnet20",
+            "variant": model,
+            "family": family,
+            "attack": attack,
+            "eps": float("nan"),
+            "population": float("nan"),
+            "iterations": i + 1,
+            "clean_accuracy": 0.9,
+            "accuracy": a,
+        }
+        for i, a in enumerate(accs)
+    ]
+
+
+def test_boxplot_claims_read_family_medians_and_classes():
+    from compression_robustness import experiments
+
+    weak, strong_attack = [0.8, 0.7, 0.6], [0.1, 0.05, 0.0]
+    rows = (
+        _sweep_rows("v", "vanilla", "deepfool", strong_attack)
+        + _sweep_rows("p", "pruned", "deepfool", strong_attack)
+        + _sweep_rows("b", "binary", "deepfool", weak)
+        + _sweep_rows("v", "vanilla", "cw_l2", [0.5, 0.4, 0.3])
+        + _sweep_rows("p", "pruned", "cw_l2", [0.9, 0.85, 0.85])  # strong: never loses half
+        + _sweep_rows("b", "binary", "cw_l2", [0.1, 0.1, 0.1])
+    )
+    df = pd.DataFrame(rows)
+    df.loc[df.attack == "cw_l2", "eps"] = 1.0
+    classes = metrics.classify_all(metrics.stress_strain_curves(df))
+    out = experiments.boxplot_claims(df, classes)
+    assert list(out["verdict"]) == ["not supported", "not supported", "not testable here"]
+    assert "1 of 2 attacks (deepfool)" in out.loc[0, "this study"]
+    assert "p / cw_l2" in out.loc[1, "this study"]

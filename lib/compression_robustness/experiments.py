@@ -680,3 +680,62 @@ def sweep_claims(curves: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
             None if not has_kd else fam.get(best) == "distilled",
         )
     return pd.DataFrame(rows)
+
+
+def boxplot_claims(df: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
+    """The paper's summary statements checked on the box-plots' data: the median strain of
+    each compression family over every grid cell of an attack (``df`` is the sweep table),
+    and the strong/ductile/brittle ``classes`` of the stress-strain chapter."""
+    from .metrics import strain
+    from .paper import BREAKINGBED_BOX_CLAIMS as CLAIMS
+
+    med = (
+        df.assign(strain=strain(df["clean_accuracy"], df["accuracy"]))
+        .groupby(["attack", "family"])["strain"]
+        .median()
+        .unstack()
+    )
+    rows = []
+
+    def add(key: str, evidence: str, holds: bool | None) -> None:
+        verdict = (
+            "not testable here" if holds is None else ("supported" if holds else "not supported")
+        )
+        rows.append({"claim": CLAIMS[key], "this study": evidence, "verdict": verdict})
+
+    others = [f for f in med.columns if f != "binary"]
+    if "binary" in med and others:
+        lower = med["binary"] < med[others].min(axis=1)
+        add(
+            "bnn_resilient",
+            f"binary family has the lowest median strain under {int(lower.sum())} of "
+            f"{len(lower)} attacks ({', '.join(lower.index[lower]) or 'none'})",
+            bool(lower.all()),
+        )
+    else:
+        add("bnn_resilient", "no binary model, or nothing to compare it with", None)
+    fam = df.drop_duplicates("model").set_index("model")["family"]
+    base = [m for m in classes.index if fam.get(m) in ("vanilla", "pruned")]
+    if base:
+        strong = classes.loc[base].stack()
+        strong = strong[strong == "strong"]
+        pairs = ", ".join(f"{m} / {a}" for m, a in strong.index)
+        add(
+            "uncompressed_pruned_susceptible",
+            f"{len(strong)} (model, attack) curves of {len(base)} vanilla and pruned models "
+            f"are strong{': ' + pairs if pairs else ''}",
+            strong.empty,
+        )
+    kd = [m for m in classes.index if fam.get(m) == "distilled"]
+    white = [a for a in classes.columns if a not in BLACK_BOX and a != "cw_l2"]
+    if kd and white:
+        cls = classes.loc[kd, white].stack()
+        add(
+            "kd_strong_white_box",
+            f"{int((cls == 'strong').sum())} of {len(cls)} white-box curves (C&W aside) of the "
+            "distilled models are strong",
+            bool((cls == "strong").all()),
+        )
+    else:
+        add("kd_strong_white_box", "no distilled model in this sweep", None)
+    return pd.DataFrame(rows)

@@ -45,6 +45,16 @@ BREAKINGBED_SWEEP_CLAIMS = {
     "kd_most_resilient_fgsm": "KD-KL is the most resilient under FGSM",
 }
 
+#: BreakingBED's summary of its box-plots and graphs (the paper's abstract), checked by
+#: :func:`compression_robustness.experiments.boxplot_claims` on the strains of the sweep.
+BREAKINGBED_BOX_CLAIMS = {
+    "bnn_resilient": "Binary networks are more resilient than their baselines and the other "
+    "compressed variants",
+    "uncompressed_pruned_susceptible": "Uncompressed and pruned CNNs are susceptible to all "
+    "kinds of attacks",
+    "kd_strong_white_box": "Distilled models are strong against all white-box attacks except C&W",
+}
+
 
 # =========================================================================== pixel_noise
 #: Cheng & Hu (2020), "Architectural resilience to foreground-and-background adversarial
