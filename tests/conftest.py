@@ -25,6 +25,16 @@ needs_mirror = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread for a module that attacks or trains, so that it stays light beside
+    a background training run; modules opt in with an autouse fixture that requests it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def isolated_data(tmp_path, monkeypatch):
     """An empty data cache, no mirror, and no downloads: nothing can be found."""

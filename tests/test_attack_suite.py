@@ -23,12 +23,8 @@ from tests.conftest import needs_mirror
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Keep this module's CPU use light (the machine may be training in the background)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _light(one_thread):
+    """Every test of this module runs on one thread (see conftest.one_thread)."""
 
 
 def tiny_cnn() -> nn.Module:

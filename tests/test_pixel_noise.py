@@ -20,13 +20,8 @@ C_OF["edge_to_altered"] = (2, 1)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: the tiny models here run much faster than with two threads
-    competing with a busy core; restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _light(one_thread):
+    """Every test of this module runs on one thread (see conftest.one_thread)."""
 
 
 @pytest.fixture(scope="module")

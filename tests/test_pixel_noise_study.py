@@ -16,11 +16,8 @@ from compression_robustness.registry import ConfigError
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _light(one_thread):
+    """Every test of this module runs on one thread (see conftest.one_thread)."""
 
 
 def test_mnist56_is_mnist_with_each_pixel_a_2x2_block():
