@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 PROFILE ?= cpu
 # Chapters in the book (each needs its profile's checkpoints; the cpu ones are committed).
-CHAPTERS ?= zoo pgd cam imagenet bnn_mnist transferability pixel_noise
+CHAPTERS ?= zoo pgd stress_strain boxplots cam imagenet bnn_mnist transferability pixel_noise
 # Chapters that `make test` executes with the smoke profile under nbval.
 TEST_NOTEBOOKS ?= pgd zoo stress_strain boxplots cam imagenet bnn_mnist transferability pixel_noise
 PYTHON ?= python3
