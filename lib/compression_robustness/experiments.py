@@ -503,16 +503,19 @@ def sweep_cell_configs(cfg: SweepConfig) -> list[dict[str, Any]]:
     return cells
 
 
+def _generate(attack: str, atk, x: np.ndarray, y: np.ndarray, num_classes: int) -> np.ndarray:
+    """Run a sweep attack; GenAttack is targeted (documented policy: the next class)."""
+    if attack == "genattack":
+        return atk.generate(x, y, target=(y + 1) % num_classes)
+    return atk.generate(x, y)
+
+
 def _sweep_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
     zm, sub, est = _cell_inputs(cell, profile, batch_size)
     x, y = sub.x.numpy(), sub.y.numpy()
     clean = E.accuracy(est, x, y)
     atk = A.build(cell["attack"], est, batch_size=batch_size, **cell["params"])
-    if cell["attack"] == "genattack":  # targeted; documented policy: the next class
-        target = (y + 1) % zm.spec.num_classes
-        adv = atk.generate(x, y, target=target)
-    else:
-        adv = atk.generate(x, y)
+    adv = _generate(cell["attack"], atk, x, y, zm.spec.num_classes)
     rec = atk.record.copy() if atk.record is not None else pd.DataFrame()
     if rec.empty or "iterations" not in rec:  # single-step attacks without a record
         rec = pd.DataFrame({"iterations": [1], "accuracy": [E.accuracy(est, adv, y)]})
@@ -555,15 +558,11 @@ def _anytime_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.Dat
 
     zm, sub, est = _cell_inputs(cell, profile, batch_size)
     x, y = sub.x.numpy(), sub.y.numpy()
-    target = (y + 1) % zm.spec.num_classes if cell["attack"] == "genattack" else None
 
     def run(params: dict) -> tuple[float, pd.DataFrame]:
         atk = A.build(cell["attack"], est, batch_size=batch_size, **params)
         t0 = time.perf_counter()
-        if target is not None:
-            atk.generate(x, y, target=target)
-        else:
-            atk.generate(x, y)
+        _generate(cell["attack"], atk, x, y, zm.spec.num_classes)
         return time.perf_counter() - t0, atk.record.copy()
 
     its = list(cell["params"]["record_at"])
@@ -637,17 +636,20 @@ def run_anytime_check(
     return out.reset_index()
 
 
+def _claim_row(claim: str, evidence: str, holds: bool | None) -> dict[str, str]:
+    """One row of a reproduction-notes table: a paper's claim, our evidence, the verdict."""
+    verdict = "not testable here" if holds is None else ("supported" if holds else "not supported")
+    return {"claim": claim, "this study": evidence, "verdict": verdict}
+
+
 def sweep_claims(curves: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
     """BreakingBED's sweep statements against this study's classification and strains."""
     from .paper import BREAKINGBED_SWEEP_CLAIMS as CLAIMS
 
-    rows = []
+    rows: list[dict[str, str]] = []
 
     def add(key: str, evidence: str, holds: bool | None) -> None:
-        verdict = (
-            "not testable here" if holds is None else ("supported" if holds else "not supported")
-        )
-        rows.append({"claim": CLAIMS[key], "this study": evidence, "verdict": verdict})
+        rows.append(_claim_row(CLAIMS[key], evidence, holds))
 
     if "cw_l2" in classes:
         cw = classes["cw_l2"].dropna()
@@ -695,13 +697,10 @@ def boxplot_claims(df: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
         .median()
         .unstack()
     )
-    rows = []
+    rows: list[dict[str, str]] = []
 
     def add(key: str, evidence: str, holds: bool | None) -> None:
-        verdict = (
-            "not testable here" if holds is None else ("supported" if holds else "not supported")
-        )
-        rows.append({"claim": CLAIMS[key], "this study": evidence, "verdict": verdict})
+        rows.append(_claim_row(CLAIMS[key], evidence, holds))
 
     others = [f for f in med.columns if f != "binary"]
     if "binary" in med and others:
