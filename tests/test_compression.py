@@ -23,6 +23,8 @@ from compression_robustness.compression import (
     set_surrogate,
     surrogate_mode,
 )
+from compression_robustness.compression import binary as binary_module
+from compression_robustness.compression.binary import _MultiLevelSTE
 from compression_robustness.costs import model_costs
 from compression_robustness.registry import UnknownNameError
 from compression_robustness.train import Normalize
@@ -330,3 +332,34 @@ def test_surrogate_changes_the_forward_and_gives_input_gradients(kind, M_, N_):
     assert all(not m.surrogate for m in binary_layers(net))
     with pytest.raises(ValueError):
         set_surrogate(_net(), True)  # nothing to switch in a full-precision model
+
+
+def _multilevel_grads(x, shift, beta, grad):
+    x, s, b = (t.clone().requires_grad_() for t in (x, shift, beta))
+    y = _MultiLevelSTE.apply(x, s, b)
+    y.backward(grad)
+    return y.detach(), x.grad, s.grad, b.grad
+
+
+def test_abc_activation_kernels_compiled_match_eager_and_the_hand_gradients(monkeypatch):
+    """The compiled ABC activation is bit-identical to eager in value and input gradient;
+    both follow the documented straight-through formulas."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, 16, 16).clamp(-1, 1)
+    shift = 0.5 - torch.tensor([-0.5, 0.0, 0.5]) + 0.05 * torch.randn(3)
+    beta = torch.tensor([0.3, 0.5, 0.2])
+    grad = torch.randn_like(x)
+    monkeypatch.setattr(binary_module, "COMPILE_MIN_NUMEL", x.numel() + 1)  # eager
+    eager = _multilevel_grads(x, shift, beta, grad)
+    monkeypatch.setattr(binary_module, "COMPILE_MIN_NUMEL", 0)  # compiled
+    compiled = _multilevel_grads(x, shift, beta, grad)
+    assert torch.equal(eager[0], compiled[0]) and torch.equal(eager[1], compiled[1])
+    for e, c in zip(eager[2:], compiled[2:], strict=True):
+        assert torch.allclose(e, c, rtol=1e-5, atol=1e-5)
+    z = x.unsqueeze(0) + shift.view(-1, 1, 1, 1, 1)
+    signs = torch.where(z - 0.5 >= 0, 1.0, -1.0)
+    window = ((z >= 0) & (z <= 1)).float() * 2 * beta.view(-1, 1, 1, 1, 1)
+    assert torch.allclose(eager[0], (beta.view(-1, 1, 1, 1, 1) * signs).sum(0))
+    assert torch.allclose(eager[1], grad * window.sum(0), atol=1e-6)
+    assert torch.allclose(eager[2], (grad * window).flatten(1).sum(1), rtol=1e-4)
+    assert torch.allclose(eager[3], (grad * signs).flatten(1).sum(1), rtol=1e-4)
