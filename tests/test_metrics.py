@@ -124,3 +124,35 @@ def test_boxplot_claims_read_family_medians_and_classes():
     assert list(out["verdict"]) == ["not supported", "not supported", "not testable here"]
     assert "1 of 2 attacks (deepfool)" in out.loc[0, "this study"]
     assert "p / cw_l2" in out.loc[1, "this study"]
+
+
+def test_stress_strain_figure_puts_every_architecture_in_the_same_panels():
+    from compression_robustness import plots
+
+    rows = [
+        {
+            "model": f"{a}-{v}",
+            "arch": a,
+            "variant": v,
+            "family": v,
+            "attack": atk,
+            "stress": s,
+            "strain": 0.1 * s,
+            "accuracy": 0.5,
+        }
+        for a, variants in (("resnet20", ["vanilla", "xnor"]), ("resnet56", ["vanilla"]))
+        for v in variants
+        for atk in ("fgsm", "deepfool")
+        for s in (1, 2, 4)
+    ]
+    fig = plots.stress_strain(pd.DataFrame(rows))
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("resnet")]
+    assert sorted(ln.get_label() for ln in lines) == [
+        "resnet20 vanilla",
+        "resnet20 xnor",
+        "resnet56 vanilla",
+    ]
+    styles = {ln.get_label(): ln.get_linestyle() for ln in lines}
+    assert styles["resnet20 vanilla"] == styles["resnet20 xnor"] != styles["resnet56 vanilla"]
+    single = plots.stress_strain(pd.DataFrame(rows), "resnet20")
+    assert {ln.get_label() for ln in single.axes[0].get_lines()} >= {"vanilla", "xnor"}

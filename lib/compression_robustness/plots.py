@@ -191,7 +191,9 @@ ATTACK_TITLES = {
 def stress_strain(curves: pd.DataFrame, arch: str | None = None) -> plt.Figure:
     """BreakingBED Fig. 3: strain (relative accuracy loss) against each attack's stress.
 
-    One panel per attack, one line per variant; the dotted lines mark the classification
+    One panel per attack, one line per variant (and one marker and line style per
+    architecture when ``curves`` holds several and ``arch`` is None, so ResNet56 and ResNet20
+    share the panels); the dotted lines mark the classification
     thresholds of :func:`compression_robustness.metrics.classify_curve` (brittle above 0.8
     at the smallest stress, strong below 0.5 everywhere).
     """
@@ -201,14 +203,17 @@ def stress_strain(curves: pd.DataFrame, arch: str | None = None) -> plt.Figure:
         curves = curves[curves["arch"] == arch]
     attacks = [a for a in ATTACK_TITLES if a in set(curves["attack"])]
     colors = _variant_colors(curves["variant"].unique())
+    archs = list(dict.fromkeys(sorted(curves["arch"])))
+    styles = {a: ("o-", "s--", "^:", "d-.")[i % 4] for i, a in enumerate(archs)}
     ncol = min(3, max(1, len(attacks)))
     nrow = -(-len(attacks) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.3 * nrow), squeeze=False)
     for ax, attack in zip(axes.flat, attacks, strict=False):
         sub = curves[curves["attack"] == attack]
-        for variant, g in sub.groupby("variant", sort=False):
+        for (a, variant), g in sub.groupby(["arch", "variant"], sort=False):
             g = g.sort_values("stress")
-            ax.plot(g["stress"], g["strain"], "o-", ms=3.5, color=colors[variant], label=variant)
+            label = variant if len(archs) == 1 else f"{a} {variant}"
+            ax.plot(g["stress"], g["strain"], styles[a], ms=3.5, color=colors[variant], label=label)
         ax.axhline(BREAK_STRAIN, color="crimson", ls=":", lw=1)
         ax.axhline(STRONG_STRAIN, color="seagreen", ls=":", lw=1)
         title, xlabel = ATTACK_TITLES[attack]
@@ -226,9 +231,9 @@ def stress_strain(curves: pd.DataFrame, arch: str | None = None) -> plt.Figure:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8)
-    if arch:
-        fig.suptitle(arch)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    if len(archs) == 1:
+        fig.suptitle(archs[0])
+    fig.tight_layout(rect=(0, 0.025 + 0.035 * (1 + (len(labels) - 1) // 6), 1, 1))
     plt.close(fig)
     return fig
 
