@@ -106,32 +106,21 @@ COMPILE_MIN_NUMEL = 1 << 18
 _compiled: dict[str, object] = {}
 
 
-def _kernel(name: str, fn, numel: int):
-    """``fn`` compiled by Inductor (one fused loop instead of about 7 passes per basis), or
-    ``fn`` itself for small inputs or when compiling fails (logged once).
+def _run_kernel(name: str, fn, numel: int, *args):
+    """``fn(*args)``, through Inductor (one fused loop instead of about 7 passes per basis)
+    for inputs of at least :data:`COMPILE_MIN_NUMEL` elements; eager for smaller inputs or
+    once compiling has failed (logged once; compile errors surface at the first call).
 
     The compiled kernels run the same float operations in the same order as ``fn``, so their
     outputs are bit-identical (tested); only the gradient sums' reduction order differs.
     """
     if numel < COMPILE_MIN_NUMEL or _compiled.get(name) is False:
-        return fn
-    if name not in _compiled:
-        try:
-            _compiled[name] = torch.compile(fn, dynamic=True)
-        except Exception as e:  # no compiler toolchain, unsupported platform
-            log.warning("ABC-Net activation kernel runs eager: torch.compile failed (%s)", e)
-            _compiled[name] = False
-            return fn
-    return _compiled[name]
-
-
-def _run_kernel(name: str, fn, numel: int, *args):
-    k = _kernel(name, fn, numel)
-    if k is fn:
         return fn(*args)
     try:
-        return k(*args)
-    except Exception as e:  # compile errors surface at the first call
+        if name not in _compiled:
+            _compiled[name] = torch.compile(fn, dynamic=True)
+        return _compiled[name](*args)
+    except Exception as e:  # no compiler toolchain, unsupported platform
         log.warning("ABC-Net activation kernel runs eager: torch.compile failed (%s)", e)
         _compiled[name] = False
         return fn(*args)
@@ -142,7 +131,7 @@ class _MultiLevelSTE(torch.autograd.Function):
 
     Backward: d/dx of ``H_v`` is ``2 * 1{0 <= x + v <= 1}`` (straight through the bounded
     activation h_v), d/dv_n likewise, d/dbeta_n = ``H_{v_n}(x)``. Large inputs run
-    through compiled kernels (:func:`_kernel`): ABC(5x5) training on one CPU thread spent
+    through compiled kernels (:func:`_run_kernel`): ABC(5x5) training on one CPU thread spent
     two thirds of each step in this function's eager form.
     """
 
