@@ -43,6 +43,8 @@ chapters: check-profile
 	    -f params/$(PROFILE).yaml -k python3 --no-progress-bar --log-level ERROR; \
 	  $(PY) -m compression_robustness fold-parameters book/chapters/$$c.ipynb; \
 	done
+	# after the chapters, so that it counts what they computed
+	$(PY) -m compression_robustness compute-table --profile $(PROFILE) --out book/_generated/compute.md
 
 html: venv
 	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going

@@ -84,3 +84,37 @@ def test_key_depends_on_every_config_value(store):
     a = {"model": "m", "eps": 2.0, "seed": 0}
     assert store.key(a) == store.key(dict(reversed(list(a.items()))))
     assert store.key(a) != store.key({**a, "eps": 2.5})
+
+
+def test_compute_summary_adds_training_and_cell_time_per_chapter(isolated_data):
+    import json
+
+    from compression_robustness import results as R
+
+    ck = isolated_data / "checkpoints" / "cpu"
+    ck.mkdir(parents=True)
+    for name, secs in (("resnet20-vanilla-aa", 600.0), ("galloway-a64-bb", 120.0)):
+        (ck / f"{name}.json").write_text(json.dumps({"name": name, "train_seconds": secs}))
+    store = ResultStore("cpu", "pgd")
+    # two cells of 30 s and 90 s; the first has two rows (one cell, counted once)
+    store.cell({"a": 1}, lambda: pd.DataFrame({"accuracy": [0.1, 0.2]}))
+    store.cell({"a": 2}, lambda: pd.DataFrame({"accuracy": [0.3]}))
+    for f, secs in zip(sorted(store.root.glob("*.parquet")), (30.0, 90.0), strict=True):
+        t = pd.read_parquet(f)
+        t["wall_seconds"] = secs
+        t.to_parquet(f)
+    df = R.compute_summary("cpu").set_index("chapter")
+    assert df.loc["zoo", "train_minutes"] == 10.0 and df.loc["zoo", "models"] == 1
+    assert df.loc["bnn_mnist", "train_minutes"] == 2.0
+    assert df.loc["pgd", "cells"] == 2 and df.loc["pgd", "cell_minutes"] == 2.0
+    assert list(df.index) == ["zoo", "bnn_mnist", "pgd"]  # largest total first
+    text = R.compute_markdown("cpu")
+    assert "| **all** | 2 | 12 | 2 | 2 | **0.2** |" in text
+    assert "within the `cpu` profile's budget of 8 CPU-hours" in text
+
+
+def test_compute_summary_of_an_empty_profile(isolated_data):
+    from compression_robustness import results as R
+
+    assert R.compute_summary("smoke").empty
+    assert "No results" in R.compute_markdown("smoke")

@@ -3,7 +3,13 @@ import pytest
 import torch
 
 from compression_robustness import models as M
-from compression_robustness.train import TrainState, augment_batch, full_recipe, train
+from compression_robustness.train import (
+    TrainState,
+    augment_batch,
+    full_recipe,
+    split_train_val,
+    train,
+)
 
 
 @pytest.fixture
@@ -54,3 +60,57 @@ def test_augmentation_is_a_seeded_crop_and_flip():
     b = augment_batch(x, "crop_flip", torch.Generator().manual_seed(1))
     assert torch.equal(a, b) and a.shape == x.shape
     assert torch.equal(augment_batch(x, "none", torch.Generator()), x)
+
+
+def test_validation_images_are_held_out_of_training():
+    tr, val = split_train_val(100, 30, 10, seed=3)
+    assert len(tr) == 30 and len(val) == 10 and not set(tr) & set(val)
+    again = split_train_val(100, 30, 10, seed=3)
+    assert np.array_equal(tr, again[0]) and np.array_equal(val, again[1])
+    tr_all, val_all = split_train_val(100, None, 10, seed=3)
+    assert np.array_equal(val, val_all) and len(tr_all) == 90 and set(tr) <= set(tr_all)
+    with pytest.raises(ValueError, match="exceed"):
+        split_train_val(100, 95, 10, seed=3)
+
+
+VAL_RECIPE = full_recipe(
+    arch="resnet20",
+    dataset="cifar10",
+    epochs=3,
+    batch_size=8,
+    lr=0.05,
+    train_subset=32,
+    val_subset=16,
+    val_every=16,
+)
+
+
+def test_training_stops_at_the_first_check_that_reaches_the_target(tiny_cifar):
+    # a target of 0 is met by the first check: after val_every=16 images (2 steps)
+    info = train(_fresh(), {**VAL_RECIPE, "target_accuracy": 0.0}, progress=False)
+    assert info["target_reached"] and info["images_seen"] == 16 and info["n_val"] == 16
+    assert [h["epoch"] for h in info["history"]] == [1]
+    assert info["history"][0]["val_checks"] == [
+        {"epoch": 1, "images": 16, "val_acc": info["val_accuracy"]}
+    ]
+    # an unreachable target runs every epoch, checking every 16 images and at each epoch end
+    info = train(_fresh(), {**VAL_RECIPE, "target_accuracy": 1.01}, progress=False)
+    assert not info["target_reached"] and info["images_seen"] == 3 * 32
+    checks = [c["images"] for h in info["history"] for c in h["val_checks"]]
+    assert checks == [16, 32, 48, 64, 80, 96]
+
+
+def test_stopped_training_resumes_as_stopped(tiny_cifar, tmp_path):
+    recipe = {**VAL_RECIPE, "val_every": None, "target_accuracy": 1.01}
+    ref = _fresh()
+    info_ref = train(ref, recipe, progress=False)
+    stem = tmp_path / "run"
+    assert train(_fresh(), recipe, progress=False, state_path=stem, stop_after_epoch=2) is None
+    resumed = _fresh()
+    info = train(resumed, recipe, progress=False, state_path=stem)
+    for a, b in zip(ref.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert info["val_accuracy"] == info_ref["val_accuracy"]
+    assert [c for h in info["history"] for c in h["val_checks"]] == [
+        c for h in info_ref["history"] for c in h["val_checks"]
+    ]

@@ -6,6 +6,8 @@ Commands:
     train (or verify) zoo checkpoints for a profile; ``--force`` retrains.
 ``profiles-table [--out FILE]``
     write the Markdown table of the profiles (used by the book's introduction).
+``compute-table [--profile P] [--out FILE]``
+    write the Markdown table of the CPU time behind a profile's stored results.
 ``check-profile P``
     exit with a clear error if ``P`` is not a profile.
 ``has-data DATASET``
@@ -55,6 +57,19 @@ def _profiles_table(args) -> None:
         sys.stdout.write(text)
 
 
+def _compute_table(args) -> None:
+    from pathlib import Path
+
+    from .results import compute_markdown
+
+    text = compute_markdown(args.profile)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
 def _fold_parameters(args) -> None:
     import json
     from pathlib import Path
@@ -77,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--force", action="store_true")
     pt = sub.add_parser("profiles-table", help="Markdown table of the profiles")
     pt.add_argument("--out")
+    ct = sub.add_parser("compute-table", help="Markdown table of the measured CPU time")
+    ct.add_argument("--profile", default="cpu")
+    ct.add_argument("--out")
     cp = sub.add_parser("check-profile", help="validate a profile name")
     cp.add_argument("profile")
     hd = sub.add_parser("has-data", help="exit 0 if a dataset can be loaded here, else 1")
@@ -92,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             _train_zoo(args)
         elif args.cmd == "fold-parameters":
             _fold_parameters(args)
+        elif args.cmd == "compute-table":
+            _compute_table(args)
         elif args.cmd == "profiles-table":
             _profiles_table(args)
         elif args.cmd == "has-data":

@@ -5,6 +5,13 @@ A recipe is a plain dict (so it can be hashed into the checkpoint's name):
 ``arch, dataset, epochs, batch_size, lr, momentum, nesterov, weight_decay, schedule
 ("onecycle" | "step" | "cosine"), milestones (for "step"), augment ("crop_flip" | "none"),
 train_subset (None = all), seed``.
+
+Optional keys (left out of :data:`DEFAULT_RECIPE` so that recipes without them, and their
+checkpoint names, are unchanged): ``test_subset`` (evaluate on that many test images) and
+the paper-style stopping rule "train until the validation accuracy reaches a target":
+``val_subset`` (images held out of the training split, never trained on), ``val_every``
+(training images between two validation checks; every epoch also ends with one) and
+``target_accuracy`` (stop at the first check at or above it). See :func:`split_train_val`.
 """
 
 from __future__ import annotations
@@ -40,10 +47,36 @@ DEFAULT_RECIPE: dict[str, Any] = {
 }
 
 
+#: recipe keys that may be absent (see the module docstring)
+OPTIONAL_KEYS = frozenset({"test_subset", "val_subset", "val_every", "target_accuracy"})
+
+
+def split_train_val(
+    n_total: int, train_subset: int | None, val_subset: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint training and validation indices into a training split of ``n_total``.
+
+    The validation images are the first ``val_subset`` of a seeded permutation, the
+    training images the next ``train_subset`` (all the rest when ``None``); both sorted.
+    """
+    if not 0 < val_subset < n_total:
+        raise ValueError(f"`val_subset` must be in 1..{n_total - 1}, got {val_subset}")
+    perm = np.random.default_rng(seed).permutation(n_total)
+    val, rest = perm[:val_subset], perm[val_subset:]
+    if train_subset is not None:
+        if train_subset > len(rest):
+            raise ValueError(
+                f"`train_subset` {train_subset} + `val_subset` {val_subset} exceed the "
+                f"{n_total} training images"
+            )
+        rest = rest[:train_subset]
+    return np.sort(rest), np.sort(val)
+
+
 def full_recipe(**overrides: Any) -> dict[str, Any]:
     # ``test_subset`` (evaluate on that many test images) is optional and left out of
     # DEFAULT_RECIPE so that the recipes (and checkpoint names) that omit it are unchanged.
-    unknown = set(overrides) - set(DEFAULT_RECIPE) - {"arch", "dataset", "test_subset"}
+    unknown = set(overrides) - set(DEFAULT_RECIPE) - {"arch", "dataset"} - OPTIONAL_KEYS
     if unknown:
         raise ValueError(f"unknown recipe keys {sorted(unknown)}; valid: {sorted(DEFAULT_RECIPE)}")
     return {**DEFAULT_RECIPE, **overrides}
@@ -143,7 +176,14 @@ def train(
     spec = D.spec(recipe["dataset"])
     tr = D.load(recipe["dataset"], "train")
     x_tr, y_tr = tr.x, tr.y
-    if recipe.get("train_subset"):
+    x_val = y_val = None
+    if recipe.get("val_subset"):
+        i_tr, i_val = split_train_val(
+            len(y_tr), recipe.get("train_subset"), recipe["val_subset"], recipe["seed"]
+        )
+        x_val, y_val = x_tr[torch.from_numpy(i_val)], y_tr[torch.from_numpy(i_val)]
+        x_tr, y_tr = x_tr[torch.from_numpy(i_tr)], y_tr[torch.from_numpy(i_tr)]
+    elif recipe.get("train_subset"):
         idx = torch.from_numpy(D.subset_indices(len(y_tr), recipe["train_subset"], recipe["seed"]))
         x_tr, y_tr = x_tr[idx], y_tr[idx]
     te = D.load(recipe["dataset"], "test")
@@ -173,10 +213,30 @@ def train(
             logits, y, label_smoothing=recipe.get("label_smoothing", 0.0)
         )
     )
+    target = recipe.get("target_accuracy")
+    val_every_steps = (
+        max(1, round(recipe["val_every"] / bs))
+        if x_val is not None and recipe.get("val_every")
+        else None
+    )
     history: list[dict[str, Any]] = []
+    checks: list[dict[str, Any]] = []  # validation checks (with a validation set)
     start_epoch, elapsed = 0, 0.0
     if state_path is not None and TrainState(state_path).exists():
         start_epoch, elapsed, history = TrainState(state_path).load(recipe, model, opt, sched, gen)
+        checks = [c for h in history for c in h.get("val_checks", [])]
+    reached = bool(checks) and target is not None and checks[-1]["val_acc"] >= target
+
+    def check(epoch: int, step: int) -> bool:
+        """One validation check; True when the target is reached."""
+        acc = evaluate(net, x_val, y_val)
+        net.train()
+        checks.append(
+            {"epoch": epoch + 1, "images": (epoch * steps_per_epoch + step) * bs, "val_acc": acc}
+        )
+        bar.set_postfix(epoch=epoch + 1, val=f"{acc:.4f}")
+        return target is not None and acc >= target
+
     t0 = time.perf_counter() - elapsed
     bar = tqdm(
         total=total,
@@ -186,7 +246,10 @@ def train(
         unit="step",
     )
     for epoch in range(start_epoch, epochs):
+        if reached:
+            break
         net.train()
+        n_checks = len(checks)
         perm = torch.randperm(len(y_tr), generator=gen)
         run_loss, run_correct, seen = 0.0, 0, 0
         for s in range(steps_per_epoch):
@@ -207,21 +270,31 @@ def train(
             seen += len(yb)
             bar.update(1)
             bar.set_postfix(epoch=epoch + 1, loss=f"{run_loss / seen:.3f}")
+            if val_every_steps and (s + 1) % val_every_steps == 0 and s + 1 < steps_per_epoch:
+                if check(epoch, s + 1):
+                    reached = True
+                    break
+        if x_val is not None and not reached:
+            reached = check(epoch, s + 1)
         history.append(
             {"epoch": epoch + 1, "train_loss": run_loss / seen, "train_acc": run_correct / seen}
         )
+        if x_val is not None:
+            history[-1]["val_checks"] = checks[n_checks:]
+            history[-1]["images"] = epoch * steps_per_epoch * bs + seen
         if state_path is not None:
             TrainState(state_path).save(
                 recipe, model, opt, sched, gen, epoch + 1, time.perf_counter() - t0, history
             )
-        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < epochs:
+        last = epoch + 1 >= epochs or reached
+        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and not last:
             bar.close()
             return None
     bar.close()
     train_seconds = time.perf_counter() - t0
     acc = evaluate(net, te.x, te.y)
     model.eval()
-    return {
+    out = {
         "test_accuracy": acc,
         "train_seconds": round(train_seconds, 1),
         "n_train": len(y_tr),
@@ -229,6 +302,15 @@ def train(
         "history": history,
         "final_train_acc": float(np.mean([history[-1]["train_acc"]])),
     }
+    if x_val is not None:
+        out.update(
+            n_val=len(y_val),
+            val_accuracy=checks[-1]["val_acc"],
+            images_seen=history[-1]["images"],
+            target_accuracy=target,
+            target_reached=bool(reached),
+        )
+    return out
 
 
 class TrainState:
