@@ -98,6 +98,11 @@ def test_training_stops_at_the_first_check_that_reaches_the_target(tiny_cifar):
     assert not info["target_reached"] and info["images_seen"] == 3 * 32
     checks = [c["images"] for h in info["history"] for c in h["val_checks"]]
     assert checks == [16, 32, 48, 64, 80, 96]
+    # an epoch that is not a whole number of batches counts the images, not the batch slots
+    recipe = {**VAL_RECIPE, "batch_size": 12, "val_every": 24, "target_accuracy": 1.01}
+    info = train(_fresh(), recipe, progress=False)
+    checks = [c["images"] for h in info["history"] for c in h["val_checks"]]
+    assert checks == [24, 32, 56, 64, 88, 96] and info["images_seen"] == 96
 
 
 def test_stopped_training_resumes_as_stopped(tiny_cifar, tmp_path):

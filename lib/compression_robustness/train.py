@@ -232,7 +232,11 @@ def train(
         acc = evaluate(net, x_val, y_val)
         net.train()
         checks.append(
-            {"epoch": epoch + 1, "images": (epoch * steps_per_epoch + step) * bs, "val_acc": acc}
+            {
+                "epoch": epoch + 1,
+                "images": epoch * len(y_tr) + min(step * bs, len(y_tr)),
+                "val_acc": acc,
+            }
         )
         bar.set_postfix(epoch=epoch + 1, val=f"{acc:.4f}")
         return target is not None and acc >= target
@@ -281,7 +285,7 @@ def train(
         )
         if x_val is not None:
             history[-1]["val_checks"] = checks[n_checks:]
-            history[-1]["images"] = epoch * steps_per_epoch * bs + seen
+            history[-1]["images"] = epoch * len(y_tr) + seen
         if state_path is not None:
             TrainState(state_path).save(
                 recipe, model, opt, sched, gen, epoch + 1, time.perf_counter() - t0, history
