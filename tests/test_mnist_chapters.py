@@ -4,6 +4,7 @@ adversarial training, EoT on the stochastic model, and the chapters' validation.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -229,3 +230,28 @@ def test_paper_labels():
     assert galloway.label("galloway-a64-fgsmadv") == "A64+"
     assert zhao.model_info("lenet5-dns5")["density"] == 0.05
     assert zhao.model_info("cifarnet-q8")["bits"] == 8
+
+
+def test_masking_table_flags_flat_fgsm_curves():
+    G = galloway
+    fgsm = pd.DataFrame(
+        {
+            "model": ["m1", "m1", "m2", "m2"],
+            "attack": "fgsm",
+            "eps": [0.1, 0.3] * 2,
+            "accuracy": [0.70, 0.02, 0.90, 0.89],  # m2 keeps its accuracy as eps grows
+        }
+    )
+    grads = pd.DataFrame(
+        {
+            "model": ["m1", "m2"],
+            "label": ["B64", "B256"],
+            "model_seed": [0, 1],
+            "zero_gradient_share": [0.0, 0.9],
+            "median_logit_range": [12.3, 1500.0],
+        }
+    )
+    t = G.masking_table(fgsm, grads)
+    assert list(t["model"]) == ["B64 (seed 0)", "B256 (seed 1)"]
+    assert list(t["flat"]) == [False, True]
+    assert list(t["FGSM ε=0.3 (%)"]) == [2.0, 89.0] and list(t["zero gradient (%)"]) == [0.0, 90.0]

@@ -431,17 +431,87 @@ def _blackbox_cell(cell: dict[str, Any], cfg: BNNConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- masking
+#: An FGSM curve is *flat* (a sign of gradient masking) when the accuracy at the largest ε
+#: keeps at least this share of the accuracy at the smallest ε; every unmasked cpu model
+#: keeps less than a third.
+FLAT_RATIO = 0.5
+
+
+def gradient_cells(cfg: BNNConfig, only: set[str] | None = None) -> list[dict[str, Any]]:
+    """One gradient-diagnostic cell per model of the FGSM tables."""
+    return [
+        {
+            "kind": "gradients",
+            "model": m,
+            "sha256": _sha(m, cfg.profile),
+            "n_examples": cfg.n_examples,
+            "subset_seed": cfg.seed,
+        }
+        for m in cfg.fgsm_models()
+        if only is None or m in only
+    ]
+
+
+def _gradient_cell(cell: dict[str, Any], cfg: BNNConfig) -> pd.DataFrame:
+    """The share of test images whose loss gradient (wrt the input) is exactly zero, and the
+    median logit range (largest minus smallest logit): a saturated softmax has both high."""
+    torch.manual_seed(cfg.seed)
+    sub = _subset(cell["n_examples"], cell["subset_seed"])
+    est = _estimator(cell["model"], cfg.profile, cfg.batch_size)
+    zero, spread = [], []
+    for i in range(0, len(sub.y), cfg.batch_size):
+        g, logits, _ = est.torch_loss_grad(
+            sub.x[i : i + cfg.batch_size], sub.y[i : i + cfg.batch_size]
+        )
+        zero.append(g.flatten(1).abs().sum(1) == 0)
+        spread.append(logits.max(1).values - logits.min(1).values)
+    return pd.DataFrame(
+        [
+            {
+                **model_columns(cell["model"]),
+                "attack": "none",
+                "zero_gradient_share": float(torch.cat(zero).float().mean()),
+                "median_logit_range": float(torch.cat(spread).median()),
+                "n_examples": len(sub.y),
+            }
+        ]
+    )
+
+
+def masking_table(fgsm: pd.DataFrame, grads: pd.DataFrame) -> pd.DataFrame:
+    """Per model: FGSM accuracy at the smallest and largest ε (plain attack), whether the
+    curve is flat (:data:`FLAT_RATIO`), the zero-gradient share and the logit range."""
+    plain = fgsm[fgsm["attack"] == "fgsm"]
+    lo, hi = plain["eps"].min(), plain["eps"].max()
+    acc = plain.pivot_table(index="model", columns="eps", values="accuracy")
+    g = grads.set_index("model")
+    out = pd.DataFrame(
+        {
+            "model": g["label"] + g["model_seed"].map(lambda s: f" (seed {s})"),
+            f"FGSM ε={lo:g} (%)": (100 * acc[lo]).round(1),
+            f"FGSM ε={hi:g} (%)": (100 * acc[hi]).round(1),
+            "flat": acc[hi] >= FLAT_RATIO * acc[lo],
+            "zero gradient (%)": (100 * g["zero_gradient_share"]).round(1),
+            "median logit range": g["median_logit_range"].round(1),
+        }
+    )
+    return out.loc[g.index].reset_index(drop=True)
+
+
 def run_bnn(
     cfg: BNNConfig, progress: bool = True, only: set[str] | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Compute (or read back) every cell; returns ``{"fgsm", "cw", "blackbox"}`` tables.
-    ``only`` restricts the cells to these models (to compute while others still train)."""
+    """Compute (or read back) every cell; returns ``{"fgsm", "cw", "blackbox",
+    "gradients"}`` tables. ``only`` restricts the cells to these models (to compute while
+    others still train)."""
     store = ResultStore(cfg.profile, "bnn_mnist")
     out = {}
     for kind, cells, fn in (
         ("fgsm", fgsm_cells(cfg, only), _fgsm_cell),
         ("cw", cw_cells(cfg, only), _cw_cell),
         ("blackbox", blackbox_cells(cfg, only), _blackbox_cell),
+        ("gradients", gradient_cells(cfg, only), _gradient_cell),
     ):
         out[kind] = store.cells(
             cells, lambda c, fn=fn: fn(c, cfg), desc=f"bnn_mnist {kind}", progress=progress

@@ -510,13 +510,11 @@ def _hooked(kind: str):
 
 _MNIST = {"augment": "none", "batch_size": 64, "lr": 0.05, "schedule": "onecycle"}
 _SMOKE_MNIST = {**_MNIST, "epochs": 1, "train_subset": 1024}
-# Galloway et al.: cpu schedules shrink with the width (a K=256 step costs ~16x a K=64 one).
-_GALLOWAY_CPU = {
-    32: {**_MNIST, "epochs": 2, "train_subset": 8000},
-    64: {**_MNIST, "epochs": 2, "train_subset": 8000},
-    128: {**_MNIST, "epochs": 1, "train_subset": 4000},
-    256: {**_MNIST, "epochs": 1, "train_subset": 1500},
-}
+# Galloway et al.: every width gets the same cpu schedule (2 epochs on 8,000 images), so
+# that the widths differ only in width. Measured training throughput on one core (batch 64):
+# K=64 about 1000 images/s, K=128 280, K=256 45 (its 6x6 conv2 dominates), so a K=256 model
+# trains in about 6 minutes.
+_GALLOWAY_CPU = {k: {**_MNIST, "epochs": 2, "train_subset": 8000} for k in (32, 64, 128, 256)}
 # The paper profile: 20 epochs on all 60,000 images (our choice; not the authors' schedule).
 _GALLOWAY_PAPER = {**_MNIST, "epochs": 20}
 _GALLOWAY_ADV = {  # adversarial fine-tuning of the seed-0 model
