@@ -525,7 +525,13 @@ def transfer_vs_compression(df: pd.DataFrame, x: str, base: pd.DataFrame) -> plt
 
 def eps_iteration_grid(df: pd.DataFrame) -> plt.Figure:
     """Zhao et al. Fig. 3: accuracy of each LeNet5 (columns) on IFGSM examples crafted on
-    the baseline, over the step ε (rows) and the iteration count (columns of each map)."""
+    the baseline, over the step ε (rows) and the iteration count (columns of each map).
+    Without LeNet5 in the profile there is no grid: the figure says so."""
+    if df.empty:
+        fig, ax = plt.subplots(figsize=(4, 1))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no ε × iterations grid: LeNet5 is not in `tr_archs`", ha="center")
+        return fig
     targets = list(dict.fromkeys(df["target"]))
     fig, axes = plt.subplots(1, len(targets), figsize=(3.8 * len(targets), 3.4), squeeze=False)
     for ax, t in zip(axes[0], targets, strict=True):

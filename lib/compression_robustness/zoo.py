@@ -628,7 +628,8 @@ _ZHAO_BASE = {
     },
     "cifarnet": {
         "smoke": {**_SMOKE_CIFAR, "train_subset": 512},
-        "cpu": {"epochs": 2, "batch_size": 128, "lr": 0.1, "train_subset": 10000},
+        # 73 images/s measured on one core: 3 epochs of 20,000 images took 14 minutes
+        "cpu": {"epochs": 3, "batch_size": 128, "lr": 0.1, "train_subset": 20000},
         "paper": {"epochs": 300, "batch_size": 128, "lr": 0.1, "schedule": "cosine"},
     },
 }
@@ -642,7 +643,7 @@ _ZHAO_FINETUNE = {
     },
     "cifarnet": {
         "smoke": {**_SMOKE_FINETUNE, "train_subset": 256},
-        "cpu": {"epochs": 1, "lr": 0.01, "schedule": "cosine", "train_subset": 1000},
+        "cpu": {"epochs": 1, "lr": 0.01, "schedule": "cosine", "train_subset": 5000},
         "paper": {"epochs": 350, "lr": 0.01, "schedule": "cosine"},
     },
 }
