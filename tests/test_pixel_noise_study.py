@@ -69,6 +69,8 @@ def test_zoo_entries_follow_the_paper_schedule_and_are_not_trained_by_default():
             assert (r["lr"], r["momentum"], r["schedule"]) == (0.01, 0.9, "step")
             # x0.1 after every epoch: a milestone at the end of each epoch but the last
             assert r["milestones"] == list(range(1, r["epochs"]))
+            # "until 99.0% validation accuracy", on images held out of training
+            assert r["target_accuracy"] == 0.99 and r["val_subset"] > 0 and r["val_every"] > 0
         cpu = entry.schedule("cpu")
         assert cpu["train_subset"] == Z.M56_CPU_SUBSET[entry.arch]
     for profile in ("smoke", "cpu", "paper"):

@@ -167,13 +167,17 @@ def model_accuracies(names: list[str], profile: str) -> pd.DataFrame:
     for n in names:
         m = Z.checkpoint_manifest(n, profile)
         r = m["recipe"]
+        val = m.get("val_accuracy")
         rows.append(
             {
                 "model": model_label(n),
                 "zoo name": n,
                 "training images": m["n_train"],
-                "epochs": r["epochs"],
-                "images seen": m["n_train"] * r["epochs"],
+                "epochs (max)": r["epochs"],
+                # recipes with the validation stopping rule record where they stopped
+                "images seen": m.get("images_seen", m["n_train"] * r["epochs"]),
+                "validation accuracy (%)": round(100 * val, 2) if val is not None else np.nan,
+                "target reached": m.get("target_reached"),
                 "test images": m["n_test"],
                 "test accuracy (%)": round(100 * m["test_accuracy"], 2),
                 "train minutes": round(m["train_seconds"] / 60, 1),
