@@ -74,11 +74,10 @@ def split_train_val(
 
 
 def full_recipe(**overrides: Any) -> dict[str, Any]:
-    # ``test_subset`` (evaluate on that many test images) is optional and left out of
-    # DEFAULT_RECIPE so that the recipes (and checkpoint names) that omit it are unchanged.
-    unknown = set(overrides) - set(DEFAULT_RECIPE) - {"arch", "dataset"} - OPTIONAL_KEYS
+    valid = set(DEFAULT_RECIPE) | {"arch", "dataset"} | OPTIONAL_KEYS
+    unknown = set(overrides) - valid
     if unknown:
-        raise ValueError(f"unknown recipe keys {sorted(unknown)}; valid: {sorted(DEFAULT_RECIPE)}")
+        raise ValueError(f"unknown recipe keys {sorted(unknown)}; valid: {sorted(valid)}")
     return {**DEFAULT_RECIPE, **overrides}
 
 
