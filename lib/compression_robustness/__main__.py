@@ -44,30 +44,27 @@ def _train_zoo(args) -> None:
         )
 
 
+def _emit(text: str, out: str | None) -> None:
+    """Write ``text`` to the file ``out`` (creating its folder), or to stdout."""
+    if out:
+        from pathlib import Path
+
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
 def _profiles_table(args) -> None:
     from .config import profiles_markdown
 
-    text = profiles_markdown()
-    if args.out:
-        from pathlib import Path
-
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
+    _emit(profiles_markdown(), args.out)
 
 
 def _compute_table(args) -> None:
-    from pathlib import Path
-
     from .results import compute_markdown
 
-    text = compute_markdown(args.profile)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
+    _emit(compute_markdown(args.profile), args.out)
 
 
 def _fold_parameters(args) -> None:
