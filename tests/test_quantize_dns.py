@@ -68,3 +68,51 @@ def test_dns_thresholds_bracket_the_density_quantile():
     assert mask.mean().item() == pytest.approx(1 - a, abs=0.005)
     with pytest.raises(ConfigError, match="`density`"):
         dns_thresholds(w, density=0.0)
+
+
+def _cifarnet_with_statistics():
+    from compression_robustness.mnist_models import CifarNet
+
+    torch.manual_seed(0)
+    model = CifarNet()
+    model.train()
+    with torch.no_grad():  # give the batch norms non-trivial running statistics
+        for _ in range(3):
+            model(torch.randn(16, 3, 32, 32))
+    return model.eval()
+
+
+@pytest.mark.parametrize("bits", [4, 8, 16])
+def test_fixed_point_calibration_preserves_the_float_function(bits):
+    from compression_robustness.compression.quantize import paper_int_bits
+    from compression_robustness.zhao import _conv_bn_pairs, calibrate_fixed_point
+
+    model = _cifarnet_with_statistics()
+    x = torch.randn(32, 3, 32, 32)
+    with torch.no_grad():
+        before = model(x)
+    int_bits = paper_int_bits(bits)
+    scales = calibrate_fixed_point(model, x, bits, int_bits)
+    with torch.no_grad():
+        after = model(x)
+    torch.testing.assert_close(after, before, rtol=1e-4, atol=1e-4)
+    # every conv's weights now reach the largest fixed-point value at their 99.9% quantile
+    top = (2 ** (bits - 1) - 1) / 2 ** (bits - int_bits)
+    for conv, _ in _conv_bn_pairs(model):
+        q = float(torch.quantile(conv.weight.detach().abs().flatten(), 0.999))
+        assert q == pytest.approx(top, rel=1e-5)
+    assert len(scales["weight_scales"]) == 8 and scales["activation_scales"][-1] == 1.0
+    assert all(s != 1.0 for s in scales["activation_scales"][:-1])
+
+
+def test_dns_with_dense_ends_masks_only_the_inner_layers():
+    from compression_robustness.mnist_models import CifarNet
+    from compression_robustness.zhao import _layers, apply_dns, measured_density
+
+    model = apply_dns(CifarNet(), 0.05, dense_ends=True)
+    masked = [hasattr(m, "dns_mask") for m in _layers(model)]
+    assert masked == [False] + [True] * 7 + [False]
+    n = [m.weight.numel() for m in _layers(model)]
+    kept = n[0] + n[-1] + sum(int(m.dns_mask.sum()) for m in _layers(model)[1:-1])
+    assert measured_density(model) == kept / sum(n)
+    assert 0.05 < measured_density(model) < 0.06

@@ -118,3 +118,28 @@ def test_compute_summary_of_an_empty_profile(isolated_data):
 
     assert R.compute_summary("smoke").empty
     assert "No results" in R.compute_markdown("smoke")
+
+
+def test_unused_results_lists_and_deletes_only_cells_a_logged_run_skipped(
+    isolated_data, tmp_path, monkeypatch
+):
+    from compression_robustness import results as R
+    from compression_robustness.__main__ import main
+
+    monkeypatch.delenv("CRS_FORCE", raising=False)
+    old, other = ResultStore("cpu", "pgd"), ResultStore("cpu", "cam")
+    for a in (1, 2, 3):
+        old.cell({"a": a}, lambda a=a: pd.DataFrame({"accuracy": [a / 10]}))
+    other.cell({"a": 9}, lambda: pd.DataFrame({"accuracy": [0.9]}))
+    log = tmp_path / "used.log"
+    monkeypatch.setenv(R.USED_LOG_ENV, str(log))
+    # the new run reads cells 1 and 3 back and computes cell 4; it never runs `cam`
+    for a in (1, 3, 4):
+        old.cell({"a": a}, lambda a=a: pd.DataFrame({"accuracy": [a / 10]}))
+    monkeypatch.delenv(R.USED_LOG_ENV)
+    df = R.unused_cells("cpu", log)
+    assert list(df.config_hash) == [old.key({"a": 2})] and list(df.chapter) == ["pgd"]
+    assert main(["unused-results", "--used", str(log), "--delete"]) == 0
+    assert not old.has({"a": 2}) and all(old.has({"a": a}) for a in (1, 3, 4))
+    assert other.has({"a": 9})  # a chapter the run did not touch keeps its cells
+    assert sorted(pd.read_parquet(old.table_path)["accuracy"]) == [0.1, 0.3, 0.4]

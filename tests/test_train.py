@@ -119,3 +119,19 @@ def test_stopped_training_resumes_as_stopped(tiny_cifar, tmp_path):
     assert [c for h in info["history"] for c in h["val_checks"]] == [
         c for h in info_ref["history"] for c in h["val_checks"]
     ]
+
+
+def test_bf16_precision_autocasts_training_and_keeps_float32_weights(tiny_cifar):
+    net = _fresh()
+    seen = set()
+    net.conv1.register_forward_hook(lambda m, i, o: seen.add((m.training, o.dtype)))
+    info = train(net, {**RECIPE, "epochs": 1, "precision": "bf16"}, progress=False)
+    # training forward passes ran in bfloat16, the final evaluation in float32
+    assert seen == {(True, torch.bfloat16), (False, torch.float32)}
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    assert np.isfinite(info["history"][0]["train_loss"])
+
+
+def test_unknown_precision_names_the_key():
+    with pytest.raises(ValueError, match="`precision`"):
+        full_recipe(arch="resnet20", dataset="cifar10", precision="fp8")

@@ -8,6 +8,9 @@ Commands:
     write the Markdown table of the profiles (used by the book's introduction).
 ``compute-table [--profile P] [--out FILE]``
     write the Markdown table of the CPU time behind a profile's stored results.
+``unused-results --used LOG [--profile P] [--delete]``
+    list (or delete) the stored cells that a run with ``CRS_USED_LOG=LOG`` set did not
+    use, in the chapters it ran, and rewrite those chapters' consolidated tables.
 ``check-profile P``
     exit with a clear error if ``P`` is not a profile.
 ``has-data DATASET``
@@ -67,6 +70,23 @@ def _compute_table(args) -> None:
     _emit(compute_markdown(args.profile), args.out)
 
 
+def _unused_results(args) -> None:
+    from .results import ResultStore, unused_cells
+
+    df = unused_cells(args.profile, args.used)
+    for r in df.itertuples():
+        print(f"{r.chapter}\t{r.config_hash}\t{r.wall_seconds / 60:.1f} CPU-min")
+    print(
+        f"{len(df)} unused cells ({df.wall_seconds.sum() / 60:.1f} CPU-min)"
+        + (", deleted" if args.delete and len(df) else "")
+    )
+    if args.delete:
+        for path in df["path"]:
+            path.unlink()
+        for chapter in sorted(set(df["chapter"])):
+            ResultStore(args.profile, chapter).table()
+
+
 def _fold_parameters(args) -> None:
     import json
     from pathlib import Path
@@ -92,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     ct = sub.add_parser("compute-table", help="Markdown table of the measured CPU time")
     ct.add_argument("--profile", default="cpu")
     ct.add_argument("--out")
+    ur = sub.add_parser("unused-results", help="stored cells a logged run did not use")
+    ur.add_argument("--used", required=True, help="the file CRS_USED_LOG pointed to")
+    ur.add_argument("--profile", default="cpu")
+    ur.add_argument("--delete", action="store_true")
     cp = sub.add_parser("check-profile", help="validate a profile name")
     cp.add_argument("profile")
     hd = sub.add_parser("has-data", help="exit 0 if a dataset can be loaded here, else 1")
@@ -107,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             _train_zoo(args)
         elif args.cmd == "fold-parameters":
             _fold_parameters(args)
+        elif args.cmd == "unused-results":
+            _unused_results(args)
         elif args.cmd == "compute-table":
             _compute_table(args)
         elif args.cmd == "profiles-table":

@@ -59,6 +59,40 @@ def force() -> bool:
     return os.environ.get("CRS_FORCE", "").strip() not in ("", "0", "false", "no")
 
 
+#: environment variable naming a file to which every cell read or computed is appended
+#: (``<chapter>\t<config hash>`` lines); see :func:`unused_cells`
+USED_LOG_ENV = "CRS_USED_LOG"
+
+
+def _log_use(chapter: str, key: str) -> None:
+    log = os.environ.get(USED_LOG_ENV, "").strip()
+    if log:
+        with open(log, "a") as fh:
+            fh.write(f"{chapter}\t{key}\n")
+
+
+def unused_cells(profile: str, used_log: Path) -> pd.DataFrame:
+    """Stored cells that a run logged in ``used_log`` (see :data:`USED_LOG_ENV`) never
+    touched, in the chapters it ran: results of configurations the book no longer uses
+    (an old checkpoint, a changed grid). Columns: ``chapter, config_hash, path,
+    wall_seconds``. Chapters absent from the log are not examined."""
+    used: dict[str, set[str]] = {}
+    for line in Path(used_log).read_text().splitlines():
+        if line.strip():
+            chapter, key = line.split("\t")
+            used.setdefault(chapter, set()).add(key)
+    rows = []
+    for chapter, keys in sorted(used.items()):
+        for f in sorted(ResultStore(profile, chapter).root.glob("*.parquet")):
+            if f.stem not in keys:
+                t = pd.read_parquet(f, columns=["wall_seconds"])
+                wall = float(t["wall_seconds"].iloc[0]) if len(t) else 0.0
+                rows.append(
+                    {"chapter": chapter, "config_hash": f.stem, "path": f, "wall_seconds": wall}
+                )
+    return pd.DataFrame(rows, columns=["chapter", "config_hash", "path", "wall_seconds"])
+
+
 class ResultStore:
     def __init__(self, profile: str, chapter: str, root: Path | None = None):
         self.profile = check_profile(profile)
@@ -85,6 +119,7 @@ class ResultStore:
     ) -> pd.DataFrame:
         """The rows of the cell ``config``: read back if stored, else computed and stored."""
         target = self.path(config)
+        _log_use(self.chapter, target.stem)
         if target.is_file() and not force():
             self.reused += 1
             return pd.read_parquet(target)
