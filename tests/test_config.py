@@ -128,3 +128,8 @@ def test_sweep_local_search_candidates_reach_the_cells_and_are_validated(monkeyp
         experiments.validate_sweep(
             "smoke", "cifar10", ["resnet20-vanilla"], grid, 8, 4, 0, 8, ls_candidates=0
         )
+
+
+def test_pgd_without_the_reference_model_is_refused_before_compute():
+    with pytest.raises(ConfigError, match="`variants` must include 'resnet20-vanilla'"):
+        experiments.validate_pgd(**{**GOOD, "variants": ["prune-filter"]})

@@ -93,6 +93,10 @@ class PGDConfig:
         return 1.0 / D.spec(self.dataset).num_classes
 
 
+#: the model of the pgd chapter's reproduction note (the paper's claim, ART's PGD, radii)
+PGD_REFERENCE_MODEL = "resnet20-vanilla"
+
+
 def validate_pgd(
     profile: str,
     dataset: str,
@@ -109,6 +113,12 @@ def validate_pgd(
 ) -> PGDConfig:
     check_profile(profile)
     models = check_models(archs, variants, dataset)
+    if PGD_REFERENCE_MODEL not in models:
+        raise ConfigError(
+            f"parameters `archs` and `variants` must include {PGD_REFERENCE_MODEL!r} "
+            "(resnet20 and vanilla): the chapter checks the paper's claim and ART's PGD on "
+            f"it; got {models}"
+        )
     check_number("eps", eps, min=0, strict_min=True, max=255)
     check_number("alpha", alpha, min=0, strict_min=True, max=255)
     check_number("max_iter", max_iter, min=1, integer=True)
