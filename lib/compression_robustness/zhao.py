@@ -88,8 +88,8 @@ def apply_dns(
 
     With ``dense_ends`` the first and the last layer stay dense (no mask): for CifarNet
     they hold 0.3% of the weights, and pruning them like the rest costs most of the
-    accuracy (measured: 21.5% instead of 46.1% right after pruning to 5%, before
-    fine-tuning).
+    accuracy (measured on a 64.5% baseline: 21.5% instead of 46.1% right after pruning
+    to 5%, with re-estimated batch-norm statistics, before fine-tuning).
     """
     check_number("density", density, min=0, max=1, strict_min=True)
     layers = _layers(model)
