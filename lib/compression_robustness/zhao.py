@@ -197,8 +197,11 @@ def calibrate_fixed_point(
     """
     pairs = _conv_bn_pairs(model)
     top = (2 ** (bits - 1) - 1) / 2 ** (bits - int_bits)
-    outs: list[torch.Tensor] = []
-    hooks = [bn.register_forward_hook(lambda m, i, o: outs.append(o.relu())) for _, bn in pairs]
+    act_q: list[float] = []  # the ReLU output's quantile after each pair
+    hooks = [
+        bn.register_forward_hook(lambda m, i, o: act_q.append(_quantile(o.relu(), quantile)))
+        for _, bn in pairs
+    ]
     was_training = model.training
     model.eval()
     model(x)
@@ -206,9 +209,9 @@ def calibrate_fixed_point(
     for h in hooks:
         h.remove()
     s_w, s_a, prev = [], [], 1.0
-    for k, ((conv, bn), act) in enumerate(zip(pairs, outs, strict=True)):
+    for k, ((conv, bn), q) in enumerate(zip(pairs, act_q, strict=True)):
         w = top / float(torch.quantile(conv.weight.abs().flatten(), quantile))
-        a = 1.0 if k == len(pairs) - 1 else top / max(1e-6, float(_quantile(act, quantile)))
+        a = 1.0 if k == len(pairs) - 1 else top / max(1e-6, q)
         conv.weight.mul_(w)
         bn.running_mean.mul_(prev * w)
         bn.running_var.mul_((prev * w) ** 2)
