@@ -58,10 +58,10 @@ from art.attacks.evasion import (
 
 from compression_robustness import attacks as A
 from compression_robustness import data as D
-from compression_robustness import estimator as E
 from compression_robustness import models as M
 from compression_robustness import zoo
-from compression_robustness.train import Normalize
+from compression_robustness.models import Normalize
+from compression_robustness.runtime import estimator as E
 
 EPS, STEP = 8 / 255, 2 / 255
 CW_C, CW_LR = 1.0, 0.01

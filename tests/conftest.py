@@ -7,7 +7,7 @@ import os
 import pytest
 import torch
 
-from compression_robustness import paths
+from compression_robustness.core import paths
 
 # 2 cores on every machine of this project; CRS_TEST_THREADS=1 keeps tests light beside a
 # background training run.

@@ -25,9 +25,9 @@ from compression_robustness.compression import (
 )
 from compression_robustness.compression import binary as binary_module
 from compression_robustness.compression.binary import _MultiLevelSTE
-from compression_robustness.costs import model_costs
-from compression_robustness.registry import UnknownNameError
-from compression_robustness.train import Normalize
+from compression_robustness.core.registry import UnknownNameError
+from compression_robustness.models import Normalize
+from compression_robustness.runtime.costs import model_costs
 
 REGULARITIES = ["filter", "channel", "kernel", "weight"]
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from compression_robustness import data as D
-from compression_robustness.registry import ConfigError, UnknownNameError
+from compression_robustness.core.registry import ConfigError, UnknownNameError
+from compression_robustness.data import datasets as D
 
 from .conftest import needs_mirror
 

@@ -4,12 +4,12 @@ import torch
 from compression_robustness import data as D
 from compression_robustness import models as M
 from compression_robustness import zoo
-from compression_robustness.registry import UnknownNameError
+from compression_robustness.core.registry import UnknownNameError
 
 # He et al. (2016), Table 6: ResNet20 0.27M and ResNet56 0.85M parameters (option A shortcuts)
 EXPECTED_PARAMS_M = {"resnet20": 0.27, "resnet56": 0.85, "resnet110": 1.7}
 # The 1x56x56 architectures of the pixel_noise chapter (m56_*, registered when the zoo is
-# imported) are tested in tests/test_pixel_noise_study.py.
+# imported) are tested in tests/test_studies_cheng.py.
 ARCHS = [a for a in M.ARCHS.names() if not a.startswith("m56_")]
 # Each architecture's input shape is that of the dataset its zoo models use (CIFAR-10
 # unless a zoo entry says otherwise: LeNet5 and the Galloway CNNs are MNIST models).

@@ -70,7 +70,7 @@ def test_pgd_notebook_refuses_bad_input_before_compute(tmp_path, args, message):
 
 
 def test_fold_parameters_tags_the_parameter_cells_only(tmp_path):
-    from compression_robustness.__main__ import main
+    from compression_robustness.cli import main
 
     nb = {
         "cells": [

@@ -4,14 +4,15 @@ import torch
 
 from compression_robustness import attacks as A
 from compression_robustness import data as D
-from compression_robustness import estimator as E
-from compression_robustness import experiments, zoo
+from compression_robustness import zoo
 from compression_robustness.compression import binary_layers
-from compression_robustness.registry import UnknownNameError
+from compression_robustness.core.registry import UnknownNameError
+from compression_robustness.runtime import estimator as E
+from compression_robustness.studies.breakingbed import table1
 
 
 # CIFAR-10 entries here; the MNIST-56 models of the pixel_noise chapter are tested in
-# tests/test_pixel_noise_study.py
+# tests/test_studies_cheng.py
 @pytest.mark.parametrize("name", zoo.names("cifar10"))
 def test_every_zoo_entry_builds_runs_wraps_in_art_and_survives_an_attack(name):
     entry = zoo.ZOO.get(name)
@@ -46,16 +47,16 @@ def test_recipes_name_their_compression_and_the_cpu_profile_is_bounded():
 
 def test_unknown_zoo_model_is_refused_with_the_valid_names():
     with pytest.raises(UnknownNameError) as e:
-        experiments.validate_zoo("smoke", "cifar10", ["resnet20-xnorr"])
+        table1.validate_zoo("smoke", "cifar10", ["resnet20-xnorr"])
     assert "resnet20-xnor" in str(e.value) and "`model`" in str(e.value)
 
 
 def test_breakingbed_chapters_default_to_the_breakingbed_zoo_and_name_what_is_missing():
     bb = zoo.breakingbed_models("cpu")
     assert set(bb) <= set(zoo.BREAKINGBED_MODELS) and "resnet20-xnor" in bb
-    cfg = experiments.validate_zoo("cpu", "cifar10", [])
+    cfg = table1.validate_zoo("cpu", "cifar10", [])
     assert cfg.models == [n for n in bb if zoo.ZOO.get(n).dataset == "cifar10"]
-    assert experiments.zoo_missing("cpu", "cifar10", cfg.models) == []
+    assert table1.zoo_missing("cpu", "cifar10", cfg.models) == []
     some = ["resnet20-vanilla", "resnet20-prune-weight"]
-    missing = experiments.zoo_missing("cpu", "cifar10", some)
+    missing = table1.zoo_missing("cpu", "cifar10", some)
     assert set(missing) == set(cfg.models) - set(some)

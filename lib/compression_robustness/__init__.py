@@ -8,7 +8,7 @@ A thin library around IBM ART for the study's Jupyter Book. One module per conce
 
 import warnings
 
-from .registry import ConfigError, UnknownNameError  # noqa: F401
+from compression_robustness.core.registry import ConfigError, UnknownNameError  # noqa: F401
 
 __version__ = "0.1.0"
 

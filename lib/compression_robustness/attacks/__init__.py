@@ -16,10 +16,17 @@ from __future__ import annotations
 
 from art.attacks.attack import EvasionAttack
 
-from . import blackbox, gradient, pixel_noise  # noqa: F401  (register their attacks)
-from .base import ATTACKS, PIXEL, AttackInfo, normalise_record_at, pixels_to_unit, register
-from .blackbox import GenAttack, LocalSearch
-from .gradient import (
+from compression_robustness.attacks import blackbox, gradient, pixel_noise  # noqa: F401  (register their attacks)
+from compression_robustness.attacks.base import (
+    ATTACKS,
+    PIXEL,
+    AttackInfo,
+    normalise_record_at,
+    pixels_to_unit,
+    register,
+)
+from compression_robustness.attacks.blackbox import GenAttack, LocalSearch
+from compression_robustness.attacks.gradient import (
     RecordingBIM,
     RecordingCarliniL2,
     RecordingDeepFool,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from art.attacks.attack import EvasionAttack
 
-from ..registry import ConfigError, Registry
+from compression_robustness.core.registry import ConfigError, Registry
 
 PIXEL = 255.0  # 0-255 pixel units -> [0, 1] inputs
 

@@ -29,11 +29,16 @@ from art.estimators.classification.classifier import ClassifierMixin
 from art.estimators.estimator import BaseEstimator
 from tqdm import tqdm
 
-from ..config import check_number
-from ..estimator import DEFAULT_BATCH_SIZE, FastPyTorchClassifier
-from ..registry import ConfigError
-from .base import AttackInfo, normalise_record_at, pixels_to_unit, register
-from .gradient import resolve_batch_size, true_labels
+from compression_robustness.attacks.base import (
+    AttackInfo,
+    normalise_record_at,
+    pixels_to_unit,
+    register,
+)
+from compression_robustness.attacks.gradient import resolve_batch_size, true_labels
+from compression_robustness.core.params import check_number
+from compression_robustness.core.registry import ConfigError
+from compression_robustness.runtime.estimator import DEFAULT_BATCH_SIZE, FastPyTorchClassifier
 
 
 def _generator(seed: int, chunk: int) -> torch.Generator:

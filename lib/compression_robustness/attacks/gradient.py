@@ -32,10 +32,15 @@ from art.estimators.classification.classifier import ClassGradientsMixin, Classi
 from art.estimators.estimator import BaseEstimator, LossGradientsMixin
 from tqdm import tqdm
 
-from ..config import check_number
-from ..estimator import DEFAULT_BATCH_SIZE, FastPyTorchClassifier
-from ..registry import ConfigError
-from .base import AttackInfo, normalise_record_at, pixels_to_unit, register
+from compression_robustness.attacks.base import (
+    AttackInfo,
+    normalise_record_at,
+    pixels_to_unit,
+    register,
+)
+from compression_robustness.core.params import check_number
+from compression_robustness.core.registry import ConfigError
+from compression_robustness.runtime.estimator import DEFAULT_BATCH_SIZE, FastPyTorchClassifier
 
 
 def resolve_batch_size(estimator, batch_size: int | None) -> int:

@@ -68,9 +68,9 @@ from art.estimators.classification.classifier import ClassifierMixin
 from art.estimators.estimator import BaseEstimator
 from tqdm import tqdm
 
-from ..config import check_number
-from ..registry import ConfigError
-from .base import AttackInfo, register
+from compression_robustness.attacks.base import AttackInfo, register
+from compression_robustness.core.params import check_number
+from compression_robustness.core.registry import ConfigError
 
 GRID = 28  #: side of the original MNIST grid the pixel noise works on
 MAX_B = 255  #: brightness of white

@@ -13,10 +13,10 @@
   convolutions -- :class:`XNORConv2d`, :class:`ABCConv2d`, :func:`binarize`,
   :func:`set_surrogate`, :func:`surrogate_mode`.
 
-Their memory and compute costs are measured by :mod:`compression_robustness.costs`.
+Their memory and compute costs are measured by :mod:`compression_robustness.runtime.costs`.
 """
 
-from .binary import (
+from compression_robustness.compression.binary import (
     BINARIZATIONS,
     ABCConv2d,
     BinaryConv2d,
@@ -26,8 +26,14 @@ from .binary import (
     set_surrogate,
     surrogate_mode,
 )
-from .kd import kd_loss, make_kd_loss
-from .pruning import PRUNING, apply_masks, mask_hook, masks_from_zeros, prune_masks
+from compression_robustness.compression.kd import kd_loss, make_kd_loss
+from compression_robustness.compression.pruning import (
+    PRUNING,
+    apply_masks,
+    mask_hook,
+    masks_from_zeros,
+    prune_masks,
+)
 
 __all__ = [
     "ABCConv2d",

@@ -20,7 +20,7 @@ Fast path. Convolution is bilinear, so ``sum_{m,n} alpha_m beta_n conv(A_n, B_m)
 conv(sum_n beta_n A_n, sum_m alpha_m B_m)``: :meth:`BinaryConv2d.forward` runs one
 convolution of the effective binary input with the effective binary weight, at roughly
 full-precision cost; :meth:`BinaryConv2d.explicit_forward` is the literal ``M x N`` sum (for
-tests). The cost model (:mod:`compression_robustness.costs`) still charges ``M * N``
+tests). The cost model (:mod:`compression_robustness.runtime.costs`) still charges ``M * N``
 binary convolutions, which is what XNOR/popcount hardware executes.
 
 Gradients (training). ``sign`` uses the straight-through estimator (Bengio et al. 2013;
@@ -52,8 +52,8 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from ..models import BasicBlock
-from ..registry import Registry
+from compression_robustness.core.registry import Registry
+from compression_robustness.models import BasicBlock
 
 log = logging.getLogger(__name__)
 

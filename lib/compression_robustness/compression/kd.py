@@ -58,11 +58,11 @@ def make_kd_loss(
     kl_weight: float = 0.9,
     ce_weight: float = 0.1,
 ) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
-    """A ``loss_fn(logits, y, x)`` for :func:`compression_robustness.train.train`.
+    """A ``loss_fn(logits, y, x)`` for :func:`compression_robustness.runtime.train.train`.
 
     ``x`` is the raw [0, 1] batch the trainer feeds the student (which normalises it
     itself); the teacher, a raw model like every zoo model, gets ``normalize(x)`` (pass the
-    dataset's :class:`~compression_robustness.train.Normalize`; ``None`` feeds ``x``
+    dataset's :class:`~compression_robustness.models.Normalize`; ``None`` feeds ``x``
     unchanged). The teacher runs in eval mode without gradients and is never updated.
     """
     teacher.eval()

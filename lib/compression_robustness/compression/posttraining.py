@@ -38,8 +38,8 @@ import math
 import torch
 from torch import nn
 
-from ..config import check_number
-from .quantize import ActivationQuantizer, quantize
+from compression_robustness.core.params import check_number
+from compression_robustness.models.quant import ActivationQuantizer, quantize
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6)
 

@@ -39,7 +39,7 @@ At 50% MACs a uniform rate keeps about 50% of the block weights, fewer than the 
 AMC allocation evidently kept (its memory column implies 57-74% for the channel- and
 kernel-pruned rows; pruning the early, high-resolution layers harder, where a weight costs
 more MACs, keeps more weights), so our channel- and kernel-pruned models are smaller in
-memory than the paper's; see ``tests/test_costs.py``.
+memory than the paper's; see ``tests/test_runtime_costs.py``.
 """
 
 from __future__ import annotations
@@ -51,9 +51,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..costs import trace_layers
-from ..models import BasicBlock
-from ..registry import Registry
+from compression_robustness.core.registry import Registry
+from compression_robustness.models import BasicBlock, trace_layers
 
 Masks = dict[str, torch.Tensor]
 
@@ -233,7 +232,7 @@ def apply_masks(model: nn.Module, masks: Masks) -> nn.Module:
 
 
 def mask_hook(masks: Masks) -> Callable[[nn.Module], None]:
-    """An ``after_step(model)`` callback for :func:`compression_robustness.train.train`.
+    """An ``after_step(model)`` callback for :func:`compression_robustness.runtime.train.train`.
 
     It re-applies ``masks`` after every optimiser step, so weights pruned before
     fine-tuning stay exactly zero whatever the gradients, momentum or weight decay do.

@@ -1,0 +1,384 @@
+"""Supervised training with seeded, per-profile recipes and tqdm progress.
+
+A recipe is a plain dict (so it can be hashed into the checkpoint's name):
+
+``arch, dataset, epochs, batch_size, lr, momentum, nesterov, weight_decay, schedule
+("onecycle" | "step" | "cosine"), milestones (for "step"), augment ("crop_flip" | "none"),
+train_subset (None = all), seed``.
+
+Optional keys (left out of :data:`DEFAULT_RECIPE` so that recipes without them, and their
+checkpoint names, are unchanged): ``test_subset`` (evaluate on that many test images) and
+the paper-style stopping rule "train until the validation accuracy reaches a target":
+``val_subset`` (images held out of the training split, never trained on), ``val_every``
+(training images between two validation checks; every epoch also ends with one) and
+``target_accuracy`` (stop at the first check at or above it). See :func:`split_train_val`.
+``precision``: ``"bf16"`` runs the training forward and backward passes under bfloat16
+autocast (about 2.1x the images per second of float32 for CifarNet on one AVX-512-BF16
+core); weights, optimiser state, validation and the test accuracy stay float32.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from compression_robustness import data as D
+from compression_robustness.core.provenance import content_hash
+from compression_robustness.models import Normalize
+
+DEFAULT_RECIPE: dict[str, Any] = {
+    "epochs": 30,
+    "batch_size": 128,
+    "lr": 0.1,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 5e-4,
+    "schedule": "onecycle",
+    "milestones": None,
+    "augment": "crop_flip",
+    "train_subset": None,
+    "label_smoothing": 0.0,
+    "seed": 0,
+}
+
+
+#: recipe keys that may be absent (see the module docstring)
+OPTIONAL_KEYS = frozenset(
+    {"test_subset", "val_subset", "val_every", "target_accuracy", "precision"}
+)
+PRECISIONS = ("fp32", "bf16")
+
+
+def split_train_val(
+    n_total: int, train_subset: int | None, val_subset: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint training and validation indices into a training split of ``n_total``.
+
+    The validation images are the first ``val_subset`` of a seeded permutation, the
+    training images the next ``train_subset`` (all the rest when ``None``); both sorted.
+    """
+    if not 0 < val_subset < n_total:
+        raise ValueError(f"`val_subset` must be in 1..{n_total - 1}, got {val_subset}")
+    perm = np.random.default_rng(seed).permutation(n_total)
+    val, rest = perm[:val_subset], perm[val_subset:]
+    if train_subset is not None:
+        if train_subset > len(rest):
+            raise ValueError(
+                f"`train_subset` {train_subset} + `val_subset` {val_subset} exceed the "
+                f"{n_total} training images"
+            )
+        rest = rest[:train_subset]
+    return np.sort(rest), np.sort(val)
+
+
+def full_recipe(**overrides: Any) -> dict[str, Any]:
+    valid = set(DEFAULT_RECIPE) | {"arch", "dataset"} | OPTIONAL_KEYS
+    unknown = set(overrides) - valid
+    if unknown:
+        raise ValueError(f"unknown recipe keys {sorted(unknown)}; valid: {sorted(valid)}")
+    if overrides.get("precision", "fp32") not in PRECISIONS:
+        raise ValueError(f"`precision` must be one of {PRECISIONS}, got {overrides['precision']!r}")
+    return {**DEFAULT_RECIPE, **overrides}
+
+
+def augment_batch(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
+    """Random crop with 4-pixel zero padding and horizontal flip, vectorised over the batch."""
+    if kind == "none":
+        return x
+    if kind != "crop_flip":
+        raise ValueError(f"unknown augment {kind!r}")
+    n, _, h, w = x.shape
+    pad = 4
+    xp = F.pad(x, (pad, pad, pad, pad))
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+    rows = (dy.view(n, 1) + torch.arange(h).view(1, h)).view(n, 1, h, 1)
+    cols = (dx.view(n, 1) + torch.arange(w).view(1, w)).view(n, 1, 1, w)
+    bidx = torch.arange(n).view(n, 1, 1, 1)
+    cidx = torch.arange(x.shape[1]).view(1, -1, 1, 1)
+    out = xp[bidx, cidx, rows, cols]
+    flip = torch.rand(n, generator=gen) < 0.5
+    out[flip] = out[flip].flip(-1)
+    return out
+
+
+def _lr_lambda(recipe: dict[str, Any], total_steps: int, steps_per_epoch: int) -> Callable:
+    sched = recipe["schedule"]
+    if sched == "onecycle":
+        warm = max(1, int(0.15 * total_steps))
+
+        def f(step: int) -> float:
+            if step < warm:
+                return 0.1 + 0.9 * step / warm
+            t = (step - warm) / max(1, total_steps - warm)
+            return 0.5 * (1 + math.cos(math.pi * t)) * 0.999 + 0.001
+
+        return f
+    if sched == "cosine":
+        return lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps))
+    if sched == "step":
+        ms = recipe["milestones"] or []
+        return lambda step: 0.1 ** sum(step >= m * steps_per_epoch for m in ms)
+    raise ValueError(f"unknown schedule {sched!r}")
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500) -> float:
+    """Top-1 accuracy of ``model`` (which includes normalisation) on ``x, y``."""
+    model.eval()
+    correct = 0
+    for i in range(0, len(y), batch_size):
+        xb = x[i : i + batch_size].contiguous(memory_format=torch.channels_last)
+        correct += (model(xb).argmax(1) == y[i : i + batch_size]).sum().item()
+    return correct / max(1, len(y))
+
+
+def train(
+    model: nn.Module,
+    recipe: dict[str, Any],
+    *,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    progress: bool = True,
+    after_step: Callable[[nn.Module], None] | None = None,
+    state_path: Path | None = None,
+    stop_after_epoch: int | None = None,
+) -> dict[str, Any]:
+    """Train ``model`` (raw, expects normalised inputs) on ``recipe['dataset']``.
+
+    ``loss_fn(logits, y, x)`` replaces cross-entropy (knowledge distillation uses it);
+    ``after_step(model)`` runs after every optimiser step (pruning masks use it).
+
+    With ``state_path`` (a file stem), the full training state (weights, optimiser,
+    schedule, random generator, epoch, history, elapsed time) is written atomically after
+    every epoch, and a later call with the same recipe resumes from the last finished
+    epoch, giving the same weights as an uninterrupted run. ``stop_after_epoch`` stops
+    early (returns ``None``) as a kill would, for tests and bounded sessions.
+
+    Returns a dict with ``test_accuracy``, ``train_seconds`` and the per-epoch history.
+    """
+    from tqdm import tqdm
+
+    torch.manual_seed(recipe["seed"])
+    gen = torch.Generator().manual_seed(recipe["seed"])
+    spec = D.spec(recipe["dataset"])
+    tr = D.load(recipe["dataset"], "train")
+    x_tr, y_tr = tr.x, tr.y
+    x_val = y_val = None
+    if recipe.get("val_subset"):
+        i_tr, i_val = split_train_val(
+            len(y_tr), recipe.get("train_subset"), recipe["val_subset"], recipe["seed"]
+        )
+        x_val, y_val = x_tr[torch.from_numpy(i_val)], y_tr[torch.from_numpy(i_val)]
+        x_tr, y_tr = x_tr[torch.from_numpy(i_tr)], y_tr[torch.from_numpy(i_tr)]
+    elif recipe.get("train_subset"):
+        idx = torch.from_numpy(D.subset_indices(len(y_tr), recipe["train_subset"], recipe["seed"]))
+        x_tr, y_tr = x_tr[idx], y_tr[idx]
+    te = D.load(recipe["dataset"], "test")
+    if recipe.get("test_subset"):
+        te = D.load_subset(recipe["dataset"], "test", recipe["test_subset"], recipe["seed"])
+    norm = Normalize(spec.mean, spec.std)
+    net = nn.Sequential(norm, model).to(memory_format=torch.channels_last)
+
+    bs, epochs = recipe["batch_size"], recipe["epochs"]
+    steps_per_epoch = math.ceil(len(y_tr) / bs)
+    total = steps_per_epoch * epochs
+    decay, no_decay = [], []
+    for p in model.parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    opt = torch.optim.SGD(
+        [
+            {"params": decay, "weight_decay": recipe["weight_decay"]},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=recipe["lr"],
+        momentum=recipe["momentum"],
+        nesterov=recipe["nesterov"] and recipe["momentum"] > 0,
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(recipe, total, steps_per_epoch))
+    ce = loss_fn or (
+        lambda logits, y, x: F.cross_entropy(
+            logits, y, label_smoothing=recipe.get("label_smoothing", 0.0)
+        )
+    )
+    target = recipe.get("target_accuracy")
+    bf16 = recipe.get("precision", "fp32") == "bf16"
+    val_every_steps = (
+        max(1, round(recipe["val_every"] / bs))
+        if x_val is not None and recipe.get("val_every")
+        else None
+    )
+    history: list[dict[str, Any]] = []
+    checks: list[dict[str, Any]] = []  # validation checks (with a validation set)
+    start_epoch, elapsed = 0, 0.0
+    if state_path is not None and TrainState(state_path).exists():
+        start_epoch, elapsed, history = TrainState(state_path).load(recipe, model, opt, sched, gen)
+        checks = [c for h in history for c in h.get("val_checks", [])]
+    reached = bool(checks) and target is not None and checks[-1]["val_acc"] >= target
+
+    def check(epoch: int, step: int) -> bool:
+        """One validation check; True when the target is reached."""
+        acc = evaluate(net, x_val, y_val)
+        net.train()
+        checks.append(
+            {
+                "epoch": epoch + 1,
+                "images": epoch * len(y_tr) + min(step * bs, len(y_tr)),
+                "val_acc": acc,
+            }
+        )
+        bar.set_postfix(epoch=epoch + 1, val=f"{acc:.4f}")
+        return target is not None and acc >= target
+
+    t0 = time.perf_counter() - elapsed
+    bar = tqdm(
+        total=total,
+        initial=start_epoch * steps_per_epoch,
+        desc=f"train {recipe['arch']}",
+        disable=not progress,
+        unit="step",
+    )
+    for epoch in range(start_epoch, epochs):
+        if reached:
+            break
+        net.train()
+        n_checks = len(checks)
+        perm = torch.randperm(len(y_tr), generator=gen)
+        run_loss, run_correct, seen = 0.0, 0, 0
+        for s in range(steps_per_epoch):
+            bi = perm[s * bs : (s + 1) * bs]
+            xb = augment_batch(x_tr[bi], recipe["augment"], gen)
+            xb = xb.contiguous(memory_format=torch.channels_last)
+            yb = y_tr[bi]
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = net(xb)
+                loss = ce(logits, yb, xb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if after_step is not None:
+                after_step(model)
+            run_loss += loss.item() * len(yb)
+            run_correct += (logits.argmax(1) == yb).sum().item()
+            seen += len(yb)
+            bar.update(1)
+            bar.set_postfix(epoch=epoch + 1, loss=f"{run_loss / seen:.3f}")
+            if val_every_steps and (s + 1) % val_every_steps == 0 and s + 1 < steps_per_epoch:
+                if check(epoch, s + 1):
+                    reached = True
+                    break
+        if x_val is not None and not reached:
+            reached = check(epoch, s + 1)
+        history.append(
+            {"epoch": epoch + 1, "train_loss": run_loss / seen, "train_acc": run_correct / seen}
+        )
+        if x_val is not None:
+            history[-1]["val_checks"] = checks[n_checks:]
+            history[-1]["images"] = epoch * len(y_tr) + seen
+        if state_path is not None:
+            TrainState(state_path).save(
+                recipe, model, opt, sched, gen, epoch + 1, time.perf_counter() - t0, history
+            )
+        last = epoch + 1 >= epochs or reached
+        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and not last:
+            bar.close()
+            return None
+    bar.close()
+    train_seconds = time.perf_counter() - t0
+    acc = evaluate(net, te.x, te.y)
+    model.eval()
+    out = {
+        "test_accuracy": acc,
+        "train_seconds": round(train_seconds, 1),
+        "n_train": len(y_tr),
+        "n_test": len(te.y),
+        "history": history,
+        "final_train_acc": float(np.mean([history[-1]["train_acc"]])),
+    }
+    if x_val is not None:
+        out.update(
+            n_val=len(y_val),
+            val_accuracy=checks[-1]["val_acc"],
+            images_seen=history[-1]["images"],
+            target_accuracy=target,
+            target_reached=bool(reached),
+        )
+    return out
+
+
+class TrainState:
+    """The resumable state of a training run: ``<stem>.state.safetensors`` + ``.state.json``.
+
+    Tensors (weights, momentum buffers, generator state) go to safetensors, the rest to
+    JSON, so resuming never unpickles anything.
+    """
+
+    def __init__(self, stem: Path):
+        stem = Path(stem)
+        self.tensors = stem.with_name(stem.name + ".state.safetensors")
+        self.meta = stem.with_name(stem.name + ".state.json")
+
+    def exists(self) -> bool:
+        return self.tensors.is_file() and self.meta.is_file()
+
+    def remove(self) -> None:
+        for f in (self.tensors, self.meta):
+            f.unlink(missing_ok=True)
+
+    def save(self, recipe, model, opt, sched, gen, epoch, elapsed, history) -> None:
+        from safetensors.torch import save_file
+
+        tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+        opt_sd = opt.state_dict()
+        for idx, st in opt_sd["state"].items():
+            for k, v in st.items():
+                if isinstance(v, torch.Tensor):
+                    tensors[f"opt.{idx}.{k}"] = v.contiguous()
+        tensors["gen"] = gen.get_state()
+        meta = {
+            "recipe_hash": content_hash(recipe),
+            "epoch": epoch,
+            "elapsed": elapsed,
+            "history": history,
+            "param_groups": opt_sd["param_groups"],
+            "sched": {k: v for k, v in sched.state_dict().items() if k != "lr_lambdas"},
+        }
+        self.tensors.parent.mkdir(parents=True, exist_ok=True)
+        tmp_t = self.tensors.with_name(self.tensors.name + f".tmp{os.getpid()}")
+        tmp_m = self.meta.with_name(self.meta.name + f".tmp{os.getpid()}")
+        save_file(tensors, str(tmp_t))
+        tmp_m.write_text(json.dumps(meta))
+        tmp_t.replace(self.tensors)
+        tmp_m.replace(self.meta)
+
+    def load(self, recipe, model, opt, sched, gen):
+        from safetensors.torch import load_file
+
+        meta = json.loads(self.meta.read_text())
+        if meta["recipe_hash"] != content_hash(recipe):
+            raise RuntimeError(f"training state {self.meta} belongs to another recipe")
+        tensors = load_file(str(self.tensors))
+        model.load_state_dict(
+            {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+        )
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for k, v in tensors.items():
+            if k.startswith("opt."):
+                _, idx, name = k.split(".", 2)
+                state.setdefault(int(idx), {})[name] = v
+        opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+        sched_sd = sched.state_dict()
+        sched_sd.update(meta["sched"])
+        sched.load_state_dict(sched_sd)
+        gen.set_state(tensors["gen"])
+        return meta["epoch"], meta["elapsed"], meta["history"]

@@ -1,0 +1,209 @@
+"""BreakingBED Fig. 2: PGD accuracy and loss curves per model, and ART's PGD as a check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from compression_robustness import attacks as A
+from compression_robustness import data as D
+from compression_robustness import zoo as Z
+from compression_robustness.core.params import check_number, check_profile
+from compression_robustness.core.registry import ConfigError
+from compression_robustness.evaluate import cells as C
+from compression_robustness.evaluate.store import ResultStore
+from compression_robustness.runtime import estimator as E
+
+
+@dataclass(frozen=True)
+class PGDConfig:
+    profile: str
+    dataset: str
+    models: list[str]
+    eps: float  # 0-255 pixel units
+    alpha: float  # 0-255 pixel units
+    max_iter: int
+    record_every: int
+    reruns: int
+    n_examples: int | None
+    seed: int
+    batch_size: int
+    record_at: list[int] = field(default_factory=list)
+
+    @property
+    def chance(self) -> float:
+        return 1.0 / D.spec(self.dataset).num_classes
+
+
+#: the model of the pgd chapter's reproduction note (the paper's claim, ART's PGD, radii)
+PGD_REFERENCE_MODEL = "resnet20-vanilla"
+
+
+def validate_pgd(
+    profile: str,
+    dataset: str,
+    archs: list[str],
+    variants: list[str],
+    eps: float,
+    alpha: float,
+    max_iter: int,
+    record_every: int,
+    reruns: int,
+    n_examples: int | None,
+    seed: int,
+    batch_size: int,
+) -> PGDConfig:
+    check_profile(profile)
+    models = C.check_models(archs, variants, dataset)
+    if PGD_REFERENCE_MODEL not in models:
+        raise ConfigError(
+            f"parameters `archs` and `variants` must include {PGD_REFERENCE_MODEL!r} "
+            "(resnet20 and vanilla): the chapter checks the paper's claim and ART's PGD on "
+            f"it; got {models}"
+        )
+    check_number("eps", eps, min=0, strict_min=True, max=255)
+    check_number("alpha", alpha, min=0, strict_min=True, max=255)
+    check_number("max_iter", max_iter, min=1, integer=True)
+    check_number("record_every", record_every, min=1, integer=True)
+    if record_every > max_iter:
+        raise ConfigError(
+            f"parameter `record_every` ({record_every}) must not exceed `max_iter` ({max_iter})"
+        )
+    check_number("reruns", reruns, min=1, integer=True)
+    if n_examples is not None:
+        check_number("n_examples", n_examples, min=1, integer=True)
+    check_number("seed", seed, min=0, integer=True)
+    check_number("batch_size", batch_size, min=1, integer=True)
+    record_at = sorted({0, *range(record_every, max_iter + 1, record_every), max_iter})
+    return PGDConfig(
+        profile,
+        dataset,
+        models,
+        float(eps),
+        float(alpha),
+        max_iter,
+        record_every,
+        reruns,
+        n_examples,
+        seed,
+        batch_size,
+        record_at,
+    )
+
+
+def pgd_cell_configs(cfg: PGDConfig) -> list[dict[str, Any]]:
+    out = []
+    for name in cfg.models:
+        sha = Z.checkpoint_sha(name, cfg.profile)
+        for r in range(cfg.reruns):
+            out.append(
+                {
+                    "model": name,
+                    "checkpoint_sha256": sha,
+                    "dataset": cfg.dataset,
+                    "split": "test",
+                    "attack": "pgd",
+                    "eps": cfg.eps,
+                    "alpha": cfg.alpha,
+                    "eps_unit": "0-255",
+                    "max_iter": cfg.max_iter,
+                    "record_at": cfg.record_at,
+                    "n_examples": cfg.n_examples,
+                    "subset_seed": cfg.seed,
+                    "seed": cfg.seed + r,
+                }
+            )
+    return out
+
+
+def _pgd_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
+    zm, sub, est = C.cell_inputs(cell, profile, batch_size)
+    clean = E.accuracy(est, sub.x, sub.y.numpy())
+    atk = A.build(
+        "pgd",
+        est,
+        eps=cell["eps"],
+        alpha=cell["alpha"],
+        max_iter=cell["max_iter"],
+        record_at=cell["record_at"],
+        seed=cell["seed"],
+        batch_size=batch_size,
+    )
+    atk.generate(sub.x.numpy(), sub.y.numpy())
+    df = atk.record.copy()
+    for k, v in C.model_columns(cell["model"]).items():
+        df[k] = v
+    df["clean_accuracy"] = clean
+    return df
+
+
+def run_pgd(cfg: PGDConfig, progress: bool = True) -> pd.DataFrame:
+    """Compute (or read back) every PGD cell of ``cfg``; returns their rows."""
+    store = ResultStore(cfg.profile, "pgd")
+    df = store.cells(
+        pgd_cell_configs(cfg),
+        lambda c: _pgd_cell(c, cfg.profile, cfg.batch_size),
+        desc="PGD cells (model x rerun)",
+        progress=progress,
+    )
+    store.table()
+    return df
+
+
+def _art_pgd_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
+    from art.attacks.evasion import ProjectedGradientDescent
+
+    zm, sub, est = C.cell_inputs(cell, profile, batch_size)
+    np.random.seed(cell["seed"])  # ART draws its random start from numpy's global generator
+    atk = ProjectedGradientDescent(
+        est,
+        eps=A.pixels_to_unit(cell["eps"]),
+        eps_step=A.pixels_to_unit(cell["alpha"]),
+        max_iter=cell["max_iter"],
+        num_random_init=1,
+        batch_size=batch_size,
+        verbose=False,
+    )
+    adv = atk.generate(sub.x.numpy(), sub.y.numpy())
+    return pd.DataFrame(
+        [
+            {
+                **C.model_columns(cell["model"]),
+                "iterations": cell["max_iter"],
+                "accuracy": E.accuracy(est, adv, sub.y.numpy()),
+                "loss": float("nan"),
+                "n_examples": len(sub.y),
+            }
+        ]
+    )
+
+
+def run_art_pgd_check(cfg: PGDConfig, model: str, progress: bool = False) -> pd.DataFrame:
+    """ART's own ``ProjectedGradientDescent`` on the same model, images and settings: an
+    independent check of the library's PGD (one random start, the last iteration only)."""
+    store = ResultStore(cfg.profile, "pgd")
+    cell = {
+        **pgd_cell_configs(replace(cfg, models=[model], reruns=1))[0],
+        "attack": "art_pgd",
+        "record_at": [cfg.max_iter],
+    }
+    return store.cells(
+        [cell],
+        lambda c: _art_pgd_cell(c, cfg.profile, cfg.batch_size),
+        desc="ART PGD check",
+        progress=progress,
+    )
+
+
+def run_pgd_radii(cfg: PGDConfig, model: str, radii: list[float], progress: bool = False):
+    """The PGD curve of one model at other radii ``radii`` (0-255 units), one rerun each."""
+    for r in radii:
+        check_number("extra_eps", r, min=0, strict_min=True, max=255)
+    frames = [
+        run_pgd(replace(cfg, eps=float(r), alpha=float(r) / 4, models=[model], reruns=1), progress)
+        for r in radii
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,405 @@
+"""BreakingBED Table 2 / Figs. 3-4: the robustness sweep, the anytime-recording check and
+the sweep's claims."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from compression_robustness import attacks as A
+from compression_robustness import zoo as Z
+from compression_robustness.core.params import check_number
+from compression_robustness.core.registry import ConfigError
+from compression_robustness.evaluate import cells as C
+from compression_robustness.evaluate.claims import claim_row
+from compression_robustness.evaluate.metrics import strain
+from compression_robustness.evaluate.store import ResultStore
+from compression_robustness.runtime import estimator as E
+from compression_robustness.studies.breakingbed.table1 import validate_zoo
+from compression_robustness.studies.paper import (
+    BREAKINGBED_BOX_CLAIMS,
+    BREAKINGBED_SWEEP_CLAIMS,
+)
+
+#: The attacks of BreakingBED's Table 2 and the grid axes each one accepts.
+SWEEP_AXES = {
+    "fgsm": {"eps"},
+    "pgd": {"eps", "iterations"},
+    "cw_l2": {"eps", "iterations"},
+    "deepfool": {"iterations"},
+    "local_search": {"eps", "iterations"},
+    "genattack": {"eps", "iterations", "population"},
+}
+#: Attacks that only query the model; the sweep gives them ``n_blackbox`` images.
+BLACK_BOX = {"local_search", "genattack"}
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    profile: str
+    dataset: str
+    models: list[str]
+    grid: dict[str, dict[str, list]]
+    n_examples: int | None
+    n_blackbox: int | None
+    seed: int
+    batch_size: int
+    ls_candidates: int = 128
+
+
+def validate_sweep(
+    profile: str,
+    dataset: str,
+    models: list[str],
+    grid: dict[str, dict[str, list]],
+    n_examples: int | None,
+    n_blackbox: int | None,
+    seed: int,
+    batch_size: int,
+    ls_candidates: int = 128,
+) -> SweepConfig:
+    """Check the sweep's parameters (``sweep_*`` in the profiles) before any compute.
+
+    ``ls_candidates`` is LocalSearch's number of candidate pixels scored per round (the
+    paper's 128; every candidate is one query, so the cpu profile scores fewer).
+    """
+    zoo_cfg = validate_zoo(profile, dataset, models)
+    if not isinstance(grid, dict) or not grid:
+        raise ConfigError("parameter `sweep_grid` must map attack names to their grids")
+    for attack, axes in grid.items():
+        A.ATTACKS.check(attack)
+        if attack not in SWEEP_AXES:
+            raise ConfigError(
+                f"parameter `sweep_grid`: {attack!r} is not a sweep attack; "
+                f"valid: {', '.join(SWEEP_AXES)}"
+            )
+        bad = set(axes) - SWEEP_AXES[attack]
+        if bad or not axes:
+            raise ConfigError(
+                f"parameter `sweep_grid.{attack}` has axes {sorted(axes)}; "
+                f"valid axes: {sorted(SWEEP_AXES[attack])}"
+            )
+        for axis, values in axes.items():
+            if not isinstance(values, list) or not values:
+                raise ConfigError(
+                    f"parameter `sweep_grid.{attack}.{axis}` must be a non-empty list"
+                )
+            for v in values:
+                check_number(
+                    f"sweep_grid.{attack}.{axis}",
+                    v,
+                    min=0 if axis == "eps" else 1,
+                    strict_min=axis == "eps",
+                    integer=axis != "eps",
+                )
+    for name, n in (("sweep_n_examples", n_examples), ("sweep_n_blackbox", n_blackbox)):
+        if n is not None:
+            check_number(name, n, min=1, integer=True)
+    check_number("seed", seed, min=0, integer=True)
+    check_number("batch_size", batch_size, min=1, integer=True)
+    check_number("sweep_ls_candidates", ls_candidates, min=1, integer=True)
+    return SweepConfig(
+        profile,
+        dataset,
+        zoo_cfg.models,
+        grid,
+        n_examples,
+        n_blackbox,
+        seed,
+        batch_size,
+        ls_candidates,
+    )
+
+
+def _attack_params(
+    attack: str, eps: float | None, its: list[int], pop, seed: int, ls_candidates: int = 128
+) -> dict:
+    """Builder parameters (the paper's units) of one sweep cell."""
+    top = max(its) if its else None
+    if attack == "fgsm":
+        return {"eps": eps}
+    if attack == "pgd":  # step eps/4, as in the paper's Fig. 2 (eps 2, alpha 0.5)
+        return {"eps": eps, "alpha": eps / 4, "max_iter": top, "record_at": its, "seed": seed}
+    if attack == "cw_l2":  # the paper's eps is C&W's trade-off constant c
+        return {"c": eps, "max_iter": top, "record_at": its}
+    if attack == "deepfool":
+        return {"max_iter": top, "record_at": its}
+    if attack == "local_search":
+        return {
+            "eps": eps,
+            "max_iter": top,
+            "record_at": its,
+            "seed": seed,
+            "max_candidates": ls_candidates,
+        }
+    if attack == "genattack":
+        return {"eps": eps, "population": pop, "max_iter": top, "record_at": its, "seed": seed}
+    raise ConfigError(f"unknown sweep attack {attack!r}")
+
+
+def sweep_cell_configs(cfg: SweepConfig) -> list[dict[str, Any]]:
+    """One cell per (model, attack, strength[, population], seed); iterations are recorded
+    within the cell (anytime recording)."""
+    cells = []
+    for name in cfg.models:
+        sha = Z.checkpoint_sha(name, cfg.profile)
+        for attack, axes in cfg.grid.items():
+            its = sorted(int(i) for i in axes.get("iterations", []))
+            for eps in axes.get("eps", [None]):
+                for pop in axes.get("population", [None]):
+                    n = cfg.n_blackbox if attack in BLACK_BOX else cfg.n_examples
+                    cells.append(
+                        {
+                            "model": name,
+                            "checkpoint_sha256": sha,
+                            "dataset": cfg.dataset,
+                            "split": "test",
+                            "attack": attack,
+                            "eps": float(eps) if eps is not None else float("nan"),
+                            "eps_unit": A.ATTACKS.get(attack).eps_unit,
+                            "population": pop,
+                            "params": _attack_params(
+                                attack,
+                                None if eps is None else float(eps),
+                                its,
+                                pop,
+                                cfg.seed,
+                                cfg.ls_candidates,
+                            ),
+                            "n_examples": n,
+                            "subset_seed": cfg.seed,
+                            "seed": cfg.seed,
+                        }
+                    )
+    return cells
+
+
+def _generate(attack: str, atk, x: np.ndarray, y: np.ndarray, num_classes: int) -> np.ndarray:
+    """Run a sweep attack; GenAttack is targeted (documented policy: the next class)."""
+    if attack == "genattack":
+        return atk.generate(x, y, target=(y + 1) % num_classes)
+    return atk.generate(x, y)
+
+
+def _sweep_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
+    zm, sub, est = C.cell_inputs(cell, profile, batch_size)
+    x, y = sub.x.numpy(), sub.y.numpy()
+    clean = E.accuracy(est, x, y)
+    atk = A.build(cell["attack"], est, batch_size=batch_size, **cell["params"])
+    adv = _generate(cell["attack"], atk, x, y, zm.spec.num_classes)
+    rec = atk.record.copy() if atk.record is not None else pd.DataFrame()
+    if rec.empty or "iterations" not in rec:  # single-step attacks without a record
+        rec = pd.DataFrame({"iterations": [1], "accuracy": [E.accuracy(est, adv, y)]})
+    if "loss" not in rec:
+        rec["loss"] = float("nan")
+    if cell["attack"] == "fgsm":
+        rec = rec[rec["iterations"] == rec["iterations"].max()]
+    for k, v in C.model_columns(cell["model"]).items():
+        rec[k] = v
+    rec["clean_accuracy"] = clean
+    rec["n_examples"] = len(y)
+    if hasattr(atk, "queries"):
+        rec["total_queries"] = int(np.sum(atk.queries))
+    return rec
+
+
+def run_sweep(cfg: SweepConfig, progress: bool = True) -> pd.DataFrame:
+    """Every cell of the sweep: computed once, resumable, no shared state between cells."""
+    store = ResultStore(cfg.profile, "sweep")
+    configs = sweep_cell_configs(cfg)
+    df = store.cells(
+        configs,
+        lambda c: _sweep_cell(c, cfg.profile, cfg.batch_size),
+        desc=f"sweep cells ({len(cfg.models)} models)",
+        progress=progress,
+    )
+    store.table()
+    return df
+
+
+#: iterative attacks whose anytime saving is measured (on the grid's largest eps and
+#: population of each)
+_ANYTIME_ATTACKS = ("pgd", "cw_l2", "deepfool", "local_search", "genattack")
+
+
+def _anytime_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
+    """One attack run with every iteration count recorded, then one separate run per
+    iteration count with the same seed: the wall time of each and the accuracies."""
+    import time
+
+    zm, sub, est = C.cell_inputs(cell, profile, batch_size)
+    x, y = sub.x.numpy(), sub.y.numpy()
+
+    def run(params: dict) -> tuple[float, pd.DataFrame]:
+        atk = A.build(cell["attack"], est, batch_size=batch_size, **params)
+        t0 = time.perf_counter()
+        _generate(cell["attack"], atk, x, y, zm.spec.num_classes)
+        return time.perf_counter() - t0, atk.record.copy()
+
+    its = list(cell["params"]["record_at"])
+    t_any, rec = run(cell["params"])
+    rows = []
+    for i in its:
+        t_one, one = run({**cell["params"], "max_iter": i, "record_at": [i]})
+        rows.append(
+            {
+                "iterations": i,
+                "accuracy_anytime": float(rec.loc[rec["iterations"] == i, "accuracy"].iloc[0]),
+                "accuracy_separate": float(one.loc[one["iterations"] == i, "accuracy"].iloc[0]),
+                "separate_seconds": t_one,
+                "anytime_seconds": t_any,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def validate_anytime(
+    profile: str, dataset: str, model: str, n_examples: int, n_blackbox: int
+) -> None:
+    """Check the ``anytime_*`` parameters of the stress-strain chapter before any compute."""
+    if not isinstance(model, str):
+        raise ConfigError("parameter `anytime_model` must be a zoo model name")
+    validate_zoo(profile, dataset, [model])
+    check_number("anytime_n_examples", n_examples, min=1, integer=True)
+    check_number("anytime_n_blackbox", n_blackbox, min=1, integer=True)
+
+
+def run_anytime_check(
+    cfg: SweepConfig, model: str, n_examples: int, n_blackbox: int, progress: bool = False
+) -> pd.DataFrame:
+    """Measured saving of anytime recording on one model: for one cell per iterative attack
+    of the grid, the time of one recorded run against one separate run per iteration count
+    (the naive grid), and the accuracies of both (equal when recording is exact).
+
+    Returns one row per attack: ``anytime_seconds``, ``naive_seconds``, ``saving`` (their
+    ratio), ``max_abs_diff`` (largest accuracy difference over the iteration counts)."""
+    validate_anytime(cfg.profile, cfg.dataset, model, n_examples, n_blackbox)
+    sub_cfg = replace(cfg, models=[model], n_examples=n_examples, n_blackbox=n_blackbox)
+    chosen: dict[str, dict[str, Any]] = {}
+    for c in sweep_cell_configs(sub_cfg):
+        a = c["attack"]
+        if a not in _ANYTIME_ATTACKS or not c["params"].get("record_at"):
+            continue
+        prev = chosen.get(a)
+        if prev is None or (c["eps"], c["population"] or 0) > (
+            prev["eps"],
+            prev["population"] or 0,
+        ):
+            chosen[a] = c
+    store = ResultStore(cfg.profile, "anytime")
+    df = store.cells(
+        [{**c, "check": "anytime"} for c in chosen.values()],
+        lambda c: _anytime_cell(c, cfg.profile, cfg.batch_size),
+        desc="anytime recording check",
+        progress=progress,
+    )
+    if df.empty:
+        return df
+    df["abs_diff"] = (df["accuracy_anytime"] - df["accuracy_separate"]).abs()
+    out = df.groupby(["attack", "eps", "population"], dropna=False).agg(
+        n_examples=("n_examples", "first"),
+        iterations=("iterations", lambda s: ", ".join(str(int(i)) for i in s)),
+        anytime_seconds=("anytime_seconds", "first"),
+        naive_seconds=("separate_seconds", "sum"),
+        max_abs_diff=("abs_diff", "max"),
+    )
+    out["saving"] = out["naive_seconds"] / out["anytime_seconds"]
+    return out.reset_index()
+
+
+def sweep_claims(curves: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
+    """BreakingBED's sweep statements against this study's classification and strains."""
+
+    rows: list[dict[str, str]] = []
+
+    def add(key: str, evidence: str, holds: bool | None) -> None:
+        rows.append(claim_row(BREAKINGBED_SWEEP_CLAIMS[key], evidence, holds))
+
+    if "cw_l2" in classes:
+        cw = classes["cw_l2"].dropna()
+        cw = cw[cw != "undefined"]
+        add(
+            "cw_brittle",
+            f"{(cw == 'brittle').sum()} of {len(cw)} models brittle under C&W",
+            bool(len(cw)) and bool((cw == "brittle").all()),
+        )
+    fam = curves.drop_duplicates("model").set_index("model")["family"]
+    if "genattack" in classes:
+        bnn = (
+            classes["genattack"]
+            .reindex([m for m in classes.index if fam.get(m) == "binary"])
+            .dropna()
+        )
+        add(
+            "bnn_strong_genattack",
+            f"{(bnn == 'strong').sum()} of {len(bnn)} binary models strong under GenAttack",
+            None if bnn.empty else bool((bnn == "strong").all()),
+        )
+    fg = curves[curves["attack"] == "fgsm"]
+    if not fg.empty:
+        mean_strain = fg.groupby("model")["strain"].mean().sort_values()
+        best = mean_strain.index[0]
+        has_kd = any(fam.get(m) == "distilled" for m in mean_strain.index)
+        add(
+            "kd_most_resilient_fgsm",
+            f"lowest mean FGSM strain: {best} ({mean_strain.iloc[0]:.2f})",
+            None if not has_kd else fam.get(best) == "distilled",
+        )
+    return pd.DataFrame(rows)
+
+
+def boxplot_claims(df: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
+    """The paper's summary statements checked on the box-plots' data: the median strain of
+    each compression family over every grid cell of an attack (``df`` is the sweep table),
+    and the strong/ductile/brittle ``classes`` of the stress-strain chapter."""
+
+    med = (
+        df.assign(strain=strain(df["clean_accuracy"], df["accuracy"]))
+        .groupby(["attack", "family"])["strain"]
+        .median()
+        .unstack()
+    )
+    rows: list[dict[str, str]] = []
+
+    def add(key: str, evidence: str, holds: bool | None) -> None:
+        rows.append(claim_row(BREAKINGBED_BOX_CLAIMS[key], evidence, holds))
+
+    others = [f for f in med.columns if f != "binary"]
+    if "binary" in med and others:
+        lower = med["binary"] < med[others].min(axis=1)
+        add(
+            "bnn_resilient",
+            f"binary family has the lowest median strain under {int(lower.sum())} of "
+            f"{len(lower)} attacks ({', '.join(lower.index[lower]) or 'none'})",
+            bool(lower.all()),
+        )
+    else:
+        add("bnn_resilient", "no binary model, or nothing to compare it with", None)
+    fam = df.drop_duplicates("model").set_index("model")["family"]
+    base = [m for m in classes.index if fam.get(m) in ("vanilla", "pruned")]
+    if base:
+        strong = classes.loc[base].stack()
+        strong = strong[strong == "strong"]
+        pairs = ", ".join(f"{m} / {a}" for m, a in strong.index)
+        add(
+            "uncompressed_pruned_susceptible",
+            f"{len(strong)} (model, attack) curves of {len(base)} vanilla and pruned models "
+            f"are strong{': ' + pairs if pairs else ''}",
+            strong.empty,
+        )
+    kd = [m for m in classes.index if fam.get(m) == "distilled"]
+    white = [a for a in classes.columns if a not in BLACK_BOX and a != "cw_l2"]
+    if kd and white:
+        cls = classes.loc[kd, white].stack()
+        add(
+            "kd_strong_white_box",
+            f"{int((cls == 'strong').sum())} of {len(cls)} white-box curves (C&W aside) of the "
+            "distilled models are strong",
+            bool((cls == "strong").all()),
+        )
+    else:
+        add("kd_strong_white_box", "no distilled model in this sweep", None)
+    return pd.DataFrame(rows)

@@ -1,0 +1,594 @@
+"""Galloway et al. (ICLR 2018), "Attacking Binarized Neural Networks": zoo hooks and the
+``bnn_mnist`` chapter's cells.
+
+Model names: ``galloway-<kind><K>[-seed<s>]`` (kinds a, b, c, s of
+:mod:`compression_robustness.models.mnist`), and the adversarially trained
+``galloway-<kind><K>-fgsmadv`` (the paper's "+": FGSM adversarial training,
+Goodfellow et al.) and ``galloway-<kind><K>-pgdadv`` (the paper's "+*": PGD adversarial
+training, Madry et al.), fine-tuned from the seed-0 model.
+
+Cells:
+
+* ``fgsm``: FGSM accuracy at each ε ([0, 1] units) per model and seed; for the stochastic
+  model also with expectation over transformation (EoT: the attack's gradient is the
+  average over ``eot_samples`` forward/backward passes, each with new weight samples);
+* ``cw``: Carlini & Wagner L2 (fixed constant ``c``, no binary search): accuracy and the
+  mean L2 distance of the successful examples;
+* ``blackbox``: Papernot et al.'s substitute, trained on the target's labels with Jacobian
+  augmentation, crafts FGSM examples that are evaluated on the target (prediction only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from compression_robustness import attacks as A
+from compression_robustness import data as D
+from compression_robustness import zoo as Z
+from compression_robustness.attacks import transfer as T
+from compression_robustness.core.params import check_choices, check_number, check_profile
+from compression_robustness.core.registry import ConfigError
+from compression_robustness.evaluate import cells as C
+from compression_robustness.evaluate.store import ResultStore
+from compression_robustness.models import build_arch
+from compression_robustness.models.mnist import GALLOWAY_KINDS, GALLOWAY_WIDTHS
+from compression_robustness.runtime import estimator as E
+from compression_robustness.runtime.estimator import eot_classifier
+
+SEEDS = (0, 1, 2)
+ADV_SUFFIX = {"fgsmadv": "+", "pgdadv": "+*"}
+
+
+def label(name: str) -> str:
+    """The paper's label of a zoo model: ``galloway-a64-pgdadv`` -> ``A64+*``."""
+    parts = name.split("-")
+    base = parts[1][0].upper() + parts[1][1:]
+    suffix = "".join(ADV_SUFFIX.get(p, "") for p in parts[2:])
+    return base + suffix
+
+
+def model_columns(name: str) -> dict[str, Any]:
+    parts = name.split("-")
+    seed = next((int(p[4:]) for p in parts if p.startswith("seed")), 0)
+    adv = next((p for p in parts if p in ADV_SUFFIX), "none")
+    return {
+        "model": name,
+        "label": label(name),
+        "kind": parts[1][0],
+        "k": int(parts[1][1:]),
+        "model_seed": seed,
+        "adversarial_training": adv,
+    }
+
+
+# --------------------------------------------------------------------------- chapter
+@dataclass(frozen=True)
+class BNNConfig:
+    profile: str
+    kinds: list[str]
+    widths: list[int]
+    exclude: list[str]  # "<kind><K>" pairs left out
+    seeds: dict[int, int]  # width -> number of seeds
+    fgsm_eps: list[float]
+    adv_models: list[str]
+    cw_models: list[str]
+    cw_c: float
+    cw_iter: int
+    eot_samples: int
+    blackbox_targets: list[str]
+    sub_seed_images: int
+    sub_rounds: int
+    sub_epochs: int
+    n_examples: int | None
+    n_cw: int | None
+    seed: int
+    batch_size: int
+
+    def fgsm_models(self) -> list[str]:
+        out = []
+        for kind in self.kinds:
+            for k in self.widths:
+                if f"{kind}{k}" in self.exclude:
+                    continue
+                for s in range(self.seeds.get(k, 1)):
+                    out.append(f"galloway-{kind}{k}" + (f"-seed{s}" if s else ""))
+        return out + self.adv_models
+
+
+def _check_names(param: str, names: list[str]) -> list[str]:
+
+    for n in names:
+        if n not in Z.ZOO or not n.startswith("galloway-"):
+            valid = [m for m in Z.ZOO.names() if m.startswith("galloway-")]
+            raise ConfigError(
+                f"parameter `{param}` has unknown model {n!r}; valid: {', '.join(valid)}"
+            )
+    return list(names)
+
+
+def validate_bnn(
+    profile: str,
+    kinds: list,
+    widths: list,
+    exclude: list,
+    seeds: dict,
+    fgsm_eps: list,
+    adv_models: list,
+    cw_models: list,
+    cw_c: float,
+    cw_iter: int,
+    eot_samples: int,
+    blackbox_targets: list,
+    sub_seed_images: int,
+    sub_rounds: int,
+    sub_epochs: int,
+    n_examples: int | None,
+    n_cw: int | None,
+    seed: int,
+    batch_size: int,
+) -> BNNConfig:
+    """Check the chapter's parameters (a :class:`ConfigError` naming the bad one)."""
+    check_profile(profile)
+    kinds = check_choices("bnn_kinds", kinds, GALLOWAY_KINDS)
+
+    for k in widths:
+        if k not in GALLOWAY_WIDTHS:
+            raise ConfigError(
+                f"parameter `bnn_widths` has unsupported width {k!r}; valid: {GALLOWAY_WIDTHS}"
+            )
+    valid_pairs = [f"{a}{k}" for a in GALLOWAY_KINDS for k in GALLOWAY_WIDTHS]
+    bad = [e for e in exclude if e not in valid_pairs]
+    if bad:
+        raise ConfigError(f"parameter `bnn_exclude` has unknown pair(s) {bad}; e.g. c256, s256")
+    seeds = {int(k): int(v) for k, v in (seeds or {}).items()}
+    for v in seeds.values():
+        check_number("bnn_seeds", v, min=1, max=len(SEEDS), integer=True)
+    if not fgsm_eps:
+        raise ConfigError("parameter `bnn_fgsm_eps` must not be empty")
+    for e in fgsm_eps:
+        check_number("bnn_fgsm_eps", e, min=0, strict_min=True, max=1)
+    adv_models = _check_names("bnn_adv_models", adv_models)
+    cw_models = _check_names("bnn_cw_models", cw_models)
+    blackbox_targets = _check_names("bnn_blackbox_targets", blackbox_targets)
+    check_number("bnn_cw_c", cw_c, min=0, strict_min=True)
+    check_number("bnn_cw_iter", cw_iter, min=1, integer=True)
+    check_number("bnn_eot_samples", eot_samples, min=1, integer=True)
+    check_number("bnn_sub_seed_images", sub_seed_images, min=10, integer=True)
+    check_number("bnn_sub_rounds", sub_rounds, min=1, integer=True)
+    check_number("bnn_sub_epochs", sub_epochs, min=1, integer=True)
+    for name, n in (("bnn_n_examples", n_examples), ("bnn_n_cw", n_cw)):
+        if n is not None:
+            check_number(name, n, min=1, integer=True)
+    check_number("bnn_seed", seed, min=0, integer=True)
+    check_number("bnn_batch_size", batch_size, min=1, integer=True)
+    return BNNConfig(
+        profile,
+        kinds,
+        [int(k) for k in widths],
+        list(exclude),
+        seeds,
+        [float(e) for e in fgsm_eps],
+        adv_models,
+        cw_models,
+        float(cw_c),
+        cw_iter,
+        eot_samples,
+        blackbox_targets,
+        sub_seed_images,
+        sub_rounds,
+        sub_epochs,
+        n_examples,
+        n_cw,
+        seed,
+        batch_size,
+    )
+
+
+def _sha(name: str, profile: str) -> str:
+
+    return Z.checkpoint_sha(name, profile)
+
+
+def fgsm_cells(cfg: BNNConfig, only: set[str] | None = None) -> list[dict[str, Any]]:
+    """FGSM cells (``only``: restrict to these models, e.g. those already trained)."""
+    out = []
+    for m in cfg.fgsm_models():
+        if only is not None and m not in only:
+            continue
+        mc = model_columns(m)
+        # EoT multiplies the attack's cost by eot_samples: the narrowest S model only
+        eot = mc["kind"] == "s" and mc["k"] == min(cfg.widths)
+        variants = ["plain", "eot"] if eot else ["plain"]
+        for v in variants:
+            out.append(
+                {
+                    "kind": "fgsm",
+                    "model": m,
+                    "sha256": _sha(m, cfg.profile),
+                    "attack": "fgsm" if v == "plain" else "fgsm_eot",
+                    "eot_samples": cfg.eot_samples if v == "eot" else 1,
+                    "eps_list": cfg.fgsm_eps,
+                    "n_examples": cfg.n_examples,
+                    "subset_seed": cfg.seed,
+                }
+            )
+    return out
+
+
+def _estimator(name: str, profile: str, batch_size: int, eot_samples: int = 1):
+    zm = C.zoo_model(name, profile)
+    if eot_samples > 1:
+        return eot_classifier(zm.model, zm.spec, eot_samples, batch_size)
+    return E.classifier_for(zm, batch_size)
+
+
+def fgsm_accuracy(est, x: torch.Tensor, y: torch.Tensor, eps: float, batch_size: int) -> float:
+    """Accuracy under FGSM with ε in [0, 1] units (one signed-gradient step)."""
+    atk = A.RecordingBIM(est, eps=eps, eps_step=eps, max_iter=1, batch_size=batch_size)
+    atk.generate(x.numpy(), y.numpy())
+    return float(atk.record["accuracy"].iloc[-1])
+
+
+def _fgsm_cell(cell: dict[str, Any], cfg: BNNConfig) -> pd.DataFrame:
+    torch.manual_seed(cfg.seed)  # the stochastic model samples from the global generator
+    sub = C.subset("mnist", "test", cell["n_examples"], cell["subset_seed"])
+    est = _estimator(cell["model"], cfg.profile, cfg.batch_size, cell["eot_samples"])
+    clean = float((T.predict_labels(est, sub.x, cfg.batch_size) == sub.y).float().mean())
+    rows = [
+        {
+            **model_columns(cell["model"]),
+            "attack": cell["attack"],
+            "eps": e,
+            "eps_unit": "[0,1]",
+            "accuracy": fgsm_accuracy(est, sub.x, sub.y, e, cfg.batch_size),
+            "clean_accuracy": clean,
+            "test_accuracy": C.zoo_model(cell["model"], cfg.profile).accuracy,
+            "n_examples": len(sub.y),
+        }
+        for e in cell["eps_list"]
+    ]
+    return pd.DataFrame(rows)
+
+
+def cw_cells(cfg: BNNConfig, only: set[str] | None = None) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": "cw",
+            "model": m,
+            "sha256": _sha(m, cfg.profile),
+            "attack": "cw_l2",
+            "c": cfg.cw_c,
+            "max_iter": cfg.cw_iter,
+            "n_examples": cfg.n_cw,
+            "subset_seed": cfg.seed,
+        }
+        for m in cfg.cw_models
+        if only is None or m in only
+    ]
+
+
+def _cw_cell(cell: dict[str, Any], cfg: BNNConfig) -> pd.DataFrame:
+    torch.manual_seed(cfg.seed)
+    sub = C.subset("mnist", "test", cell["n_examples"], cell["subset_seed"])
+    est = _estimator(cell["model"], cfg.profile, cfg.batch_size)
+    atk = A.build("cw_l2", est, c=cell["c"], max_iter=cell["max_iter"], batch_size=cfg.batch_size)
+    atk.generate(sub.x.numpy(), sub.y.numpy())
+    rec = atk.record.iloc[-1]
+    return pd.DataFrame(
+        [
+            {
+                **model_columns(cell["model"]),
+                "attack": "cw_l2",
+                "accuracy": float(rec["accuracy"]),
+                "success_rate": float(rec["success_rate"]),
+                "mean_l2": float(rec["mean_l2"]),
+                "n_examples": len(sub.y),
+            }
+        ]
+    )
+
+
+def blackbox_cells(cfg: BNNConfig, only: set[str] | None = None) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": "blackbox",
+            "target": m,
+            "sha256": _sha(m, cfg.profile),
+            "substitute": "lenet5",
+            "sub_seed_images": cfg.sub_seed_images,
+            "sub_rounds": cfg.sub_rounds,
+            "sub_epochs": cfg.sub_epochs,
+            "sub_lambda": 0.1,
+            "eps_list": cfg.fgsm_eps,
+            "n_examples": cfg.n_examples,
+            "subset_seed": cfg.seed,
+        }
+        for m in cfg.blackbox_targets
+        if only is None or m in only
+    ]
+
+
+def _blackbox_cell(cell: dict[str, Any], cfg: BNNConfig) -> pd.DataFrame:
+
+    torch.manual_seed(cfg.seed)
+    spec = D.spec("mnist")
+    sub = C.subset("mnist", "test", cell["n_examples"], cell["subset_seed"])
+    # the substitute's seed images: test images outside the evaluation subset
+    rest = np.setdiff1d(np.arange(10_000), sub.indices)
+    pick = np.random.default_rng(cfg.seed).choice(rest, cell["sub_seed_images"], replace=False)
+    x_seed = D.load("mnist", "test").x[torch.from_numpy(np.sort(pick))]
+    target = _estimator(cell["target"], cfg.profile, cfg.batch_size)
+
+    def oracle(x: torch.Tensor) -> torch.Tensor:  # labels only: black-box for the target
+        return T.predict_labels(target, x, cfg.batch_size)
+
+    net, info = T.train_substitute(
+        oracle,
+        x_seed,
+        lambda: build_arch(cell["substitute"], 10, 1),
+        spec,
+        rounds=cell["sub_rounds"],
+        epochs=cell["sub_epochs"],
+        lam=cell["sub_lambda"],
+        seed=cfg.seed,
+    )
+    sub_est = E.make_classifier(net[1], spec, cfg.batch_size)
+    rows = []
+    for e in cell["eps_list"]:
+        atk = A.RecordingBIM(sub_est, eps=e, eps_step=e, max_iter=1, batch_size=cfg.batch_size)
+        x_adv = T.generate(atk, sub.x, sub.y)
+        for r in T.transfer_rows(sub.x, sub.y, x_adv, {cell["target"]: target}, cfg.batch_size):
+            r.update(
+                {
+                    **model_columns(cell["target"]),
+                    "eps": e,
+                    "substitute_clean_accuracy": T.accuracy_of(net, sub.x, sub.y),
+                    "substitute_agreement": float(
+                        (T.predict_labels(sub_est, sub.x) == oracle(sub.x)).float().mean()
+                    ),
+                    **info,
+                }
+            )
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- masking
+#: An FGSM curve is *flat* (a sign of gradient masking) when the accuracy at the largest ε
+#: keeps at least this share of the accuracy at the smallest ε; every unmasked cpu model
+#: keeps less than a third.
+FLAT_RATIO = 0.5
+
+
+def gradient_cells(cfg: BNNConfig, only: set[str] | None = None) -> list[dict[str, Any]]:
+    """One gradient-diagnostic cell per model of the FGSM tables."""
+    return [
+        {
+            "kind": "gradients",
+            "model": m,
+            "sha256": _sha(m, cfg.profile),
+            "n_examples": cfg.n_examples,
+            "subset_seed": cfg.seed,
+        }
+        for m in cfg.fgsm_models()
+        if only is None or m in only
+    ]
+
+
+def _gradient_cell(cell: dict[str, Any], cfg: BNNConfig) -> pd.DataFrame:
+    """The share of test images whose loss gradient (wrt the input) is exactly zero, and the
+    median logit range (largest minus smallest logit): a saturated softmax has both high."""
+    torch.manual_seed(cfg.seed)
+    sub = C.subset("mnist", "test", cell["n_examples"], cell["subset_seed"])
+    est = _estimator(cell["model"], cfg.profile, cfg.batch_size)
+    zero, spread = [], []
+    for i in range(0, len(sub.y), cfg.batch_size):
+        g, logits, _ = est.torch_loss_grad(
+            sub.x[i : i + cfg.batch_size], sub.y[i : i + cfg.batch_size]
+        )
+        zero.append(g.flatten(1).abs().sum(1) == 0)
+        spread.append(logits.max(1).values - logits.min(1).values)
+    return pd.DataFrame(
+        [
+            {
+                **model_columns(cell["model"]),
+                "attack": "none",
+                "zero_gradient_share": float(torch.cat(zero).float().mean()),
+                "median_logit_range": float(torch.cat(spread).median()),
+                "n_examples": len(sub.y),
+            }
+        ]
+    )
+
+
+def masking_table(fgsm: pd.DataFrame, grads: pd.DataFrame) -> pd.DataFrame:
+    """Per model: FGSM accuracy at the smallest and largest ε (plain attack), whether the
+    curve is flat (:data:`FLAT_RATIO`), the zero-gradient share and the logit range."""
+    plain = fgsm[fgsm["attack"] == "fgsm"]
+    lo, hi = plain["eps"].min(), plain["eps"].max()
+    acc = plain.pivot_table(index="model", columns="eps", values="accuracy")
+    g = grads.set_index("model")
+    out = pd.DataFrame(
+        {
+            "model": g["label"] + g["model_seed"].map(lambda s: f" (seed {s})"),
+            f"FGSM ε={lo:g} (%)": (100 * acc[lo]).round(1),
+            f"FGSM ε={hi:g} (%)": (100 * acc[hi]).round(1),
+            "flat": acc[hi] >= FLAT_RATIO * acc[lo],
+            "zero gradient (%)": (100 * g["zero_gradient_share"]).round(1),
+            "median logit range": g["median_logit_range"].round(1),
+        }
+    )
+    return out.loc[g.index].reset_index(drop=True)
+
+
+def run_bnn(
+    cfg: BNNConfig, progress: bool = True, only: set[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Compute (or read back) every cell; returns ``{"fgsm", "cw", "blackbox",
+    "gradients"}`` tables. ``only`` restricts the cells to these models (to compute while
+    others still train)."""
+    store = ResultStore(cfg.profile, "bnn_mnist")
+    out = {}
+    for kind, cells, fn in (
+        ("fgsm", fgsm_cells(cfg, only), _fgsm_cell),
+        ("cw", cw_cells(cfg, only), _cw_cell),
+        ("blackbox", blackbox_cells(cfg, only), _blackbox_cell),
+        ("gradients", gradient_cells(cfg, only), _gradient_cell),
+    ):
+        out[kind] = store.cells(
+            cells, lambda c, fn=fn: fn(c, cfg), desc=f"bnn_mnist {kind}", progress=progress
+        )
+    store.table()
+    return out
+
+
+def model_table(cfg: BNNConfig) -> pd.DataFrame:
+    """Test accuracy, training images/epochs and time of every model, from the manifests."""
+
+    names = list(
+        dict.fromkeys(cfg.fgsm_models() + cfg.cw_models + cfg.blackbox_targets + cfg.adv_models)
+    )
+    rows = []
+    for m in names:
+        if not Z.checkpoint_paths(m, cfg.profile).has_manifest():
+            Z.get(m, cfg.profile, progress=False)  # trains it (and its parent) once
+        man = Z.checkpoint_manifest(m, cfg.profile)
+        rows.append(
+            {
+                **model_columns(m),
+                "test_accuracy": man["test_accuracy"],
+                "n_train": man["n_train"],
+                "epochs": man["recipe"]["epochs"],
+                "train_seconds": man["train_seconds"],
+                "weights_committed": man.get("weights_committed", True),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- summaries
+def _series(row, with_k: bool = True) -> str:
+    adv = {"fgsmadv": "+", "pgdadv": "+*"}.get(row["adversarial_training"], "")
+    lab = row["kind"].upper() + (str(row["k"]) if with_k else "") + adv
+    return lab + (" (EoT)" if row["attack"] == "fgsm_eot" else "")
+
+
+def fgsm_series(fgsm: pd.DataFrame) -> pd.DataFrame:
+    """FGSM rows labelled by ``series`` (kind, "+"/"+*", EoT; the plots' lines within a
+    width) and ``label_full`` (with the width K; the tables' rows)."""
+    df = fgsm.copy()
+    df["series"] = [_series(r, with_k=False) for _, r in df.iterrows()]
+    df["label_full"] = [_series(r) for _, r in df.iterrows()]
+    return df
+
+
+def _mean_std(g: pd.Series) -> str:
+    v = 100 * g.to_numpy()
+    return f"{v.mean():.1f} ± {v.std(ddof=1):.1f}" if len(v) > 1 else f"{v.mean():.1f}"
+
+
+def fgsm_tables(fgsm: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(plain models, adversarially trained models with their plain counterparts):
+    accuracy (%) as "mean ± std over seeds" per ε, plus clean test accuracy and seeds."""
+    df = fgsm_series(fgsm)
+
+    def table(d: pd.DataFrame) -> pd.DataFrame:
+        t = d.pivot_table(index="label_full", columns="eps", values="accuracy", aggfunc=_mean_std)
+        t.columns = [f"FGSM ε={e:g}" for e in t.columns]
+        once = d.drop_duplicates(["label_full", "model_seed"])
+        t["clean (%)"] = once.groupby("label_full")["clean_accuracy"].agg(_mean_std)
+        t["seeds"] = d.groupby("label_full")["model_seed"].nunique()
+        order = sorted(
+            t.index, key=lambda s: ("+" in s, s[0], int("".join(filter(str.isdigit, s))))
+        )
+        return t.loc[order].rename_axis("model")
+
+    plain = df[df["adversarial_training"] == "none"]
+    advd = df[df["adversarial_training"] != "none"]
+    bases = {f"{r['kind']}{r['k']}" for _, r in advd.iterrows()}
+    base = plain[[f"{r['kind']}{r['k']}" in bases for _, r in plain.iterrows()]]
+    base = base[base["attack"] == "fgsm"]
+    return table(plain), table(pd.concat([base, advd]))
+
+
+def cw_table(cw: pd.DataFrame) -> pd.DataFrame:
+    t = cw.assign(
+        model=[label(m) for m in cw["model"]],
+        accuracy=lambda d: (100 * d["accuracy"]).round(1),
+        mean_l2=lambda d: d["mean_l2"].round(3),
+        success_rate=lambda d: (100 * d["success_rate"]).round(1),
+    )
+    return t[["model", "accuracy", "success_rate", "mean_l2", "n_examples"]].set_index("model")
+
+
+def blackbox_table(bb: pd.DataFrame, fgsm: pd.DataFrame) -> pd.DataFrame:
+    """Black-box (substitute) FGSM accuracy beside the white-box FGSM accuracy (%)."""
+    white = fgsm[fgsm["attack"] == "fgsm"].set_index(["model", "eps"])["accuracy"]
+    rows = []
+    for _, r in bb.iterrows():
+        w = white.get((r["target"], r["eps"]), float("nan"))
+        rows.append(
+            {
+                "target": label(r["target"]),
+                "eps": r["eps"],
+                "black-box (%)": round(100 * r["accuracy"], 1),
+                "white-box (%)": round(100 * w, 1),
+                "clean (%)": round(100 * r["clean_accuracy"], 1),
+                "substitute agrees (%)": round(100 * r["substitute_agreement"], 1),
+            }
+        )
+    return pd.DataFrame(rows).pivot_table(
+        index="target",
+        columns="eps",
+        values=["black-box (%)", "white-box (%)"],
+        sort=False,
+    )
+
+
+def claims(fgsm: pd.DataFrame, bb: pd.DataFrame, cfg: BNNConfig) -> dict[str, Any]:
+    """Numbers and verdicts for the paper's three conclusions, at the smallest width and ε."""
+    k, eps = min(cfg.widths), min(cfg.fgsm_eps)
+    f = fgsm[(fgsm["k"] == k) & (fgsm["eps"] == eps) & (fgsm["adversarial_training"] == "none")]
+
+    def acc(kind: str, attack: str = "fgsm") -> float:
+        g = f[(f["kind"] == kind) & (f["attack"] == attack)]["accuracy"]
+        return float(g.mean()) if len(g) else float("nan")
+
+    a, b, c, s, s_eot = acc("a"), acc("b"), acc("c"), acc("s"), acc("s", "fgsm_eot")
+    bbe = bb[bb["eps"] == eps].set_index("target")["accuracy"]
+    bb_a = float(bbe.get(f"galloway-a{k}", float("nan")))
+    bb_b = float(bbe.get(f"galloway-b{k}", float("nan")))
+    gap = abs(bb_a - bb_b)
+    return {
+        "k": k,
+        "eps": eps,
+        "a_acc": a,
+        "b_acc": b,
+        "c_acc": c,
+        "s_acc": s,
+        "s_eot_acc": s_eot,
+        "bb_a_acc": bb_a,
+        "bb_b_acc": bb_b,
+        "white_verdict": "support" if b > a else "do not support",
+        "stoch_verdict": "is above B's, as the paper reports"
+        if s - b > 0.02
+        else (
+            "is within 2 points of B's: not the sharp improvement the paper reports"
+            if abs(s - b) <= 0.02
+            else "is below B's, unlike the paper"
+        ),
+        "eot_verdict": f"lowers it by {100 * (s - s_eot):.1f} points, so part of that "
+        "robustness is noise in the gradient"
+        if s - s_eot > 0.01
+        else "does not lower it further",
+        "black_verdict": "the substitute's examples work about equally well on both "
+        f"(within {100 * gap:.1f} points), as the paper concludes"
+        if gap <= 0.1
+        else f"the substitute's examples do not work equally well on both ({100 * gap:.1f} "
+        "points apart), unlike the paper's conclusion",
+    }

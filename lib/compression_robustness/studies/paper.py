@@ -1,0 +1,134 @@
+"""Numbers and statements reported by the reproduced papers, with their sources.
+
+The book quotes them through ``glue`` beside our own results; nothing here is a result
+of this study.
+"""
+
+from __future__ import annotations
+
+#: BreakingBED (Vemparala et al., 2021), Sec. 4 / Fig. 2: PGD with eps=2, alpha=0.5
+#: (0-255 units) on CIFAR-10. "Vanilla ResNet20 breaks within 5 iterations."
+BREAKINGBED_PGD = {
+    "resnet20-vanilla": {"breaks_within": 5, "eps": 2.0, "alpha": 0.5},
+}
+
+#: BreakingBED Table 1: memory demand (MB) and normalised compute complexity (NCC, 10^6
+#: MACs, an XNOR counting 1/48) of every CIFAR-10 variant, keyed by (arch, zoo variant).
+#: The paper has no filter-pruned row.
+BREAKINGBED_TABLE1 = {
+    ("resnet20", "vanilla"): {"memory_mb": 1.07, "ncc": 41.0},
+    ("resnet20", "kd"): {"memory_mb": 1.07, "ncc": 41.0},
+    ("resnet20", "prune-channel"): {"memory_mb": 0.70, "ncc": 19.0},
+    ("resnet20", "prune-kernel"): {"memory_mb": 0.61, "ncc": 20.0},
+    ("resnet20", "prune-weight"): {"memory_mb": 0.59, "ncc": 20.0},
+    ("resnet20", "xnor"): {"memory_mb": 0.04, "ncc": 1.3},
+    ("resnet20", "abc-1x1"): {"memory_mb": 0.04, "ncc": 1.3},
+    ("resnet20", "abc-3x3"): {"memory_mb": 0.12, "ncc": 8.0},
+    ("resnet20", "abc-5x5"): {"memory_mb": 0.20, "ncc": 21.3},
+    ("resnet56", "vanilla"): {"memory_mb": 3.40, "ncc": 125.0},
+    ("resnet56", "kd"): {"memory_mb": 3.40, "ncc": 125.0},
+    ("resnet56", "prune-channel"): {"memory_mb": 2.50, "ncc": 62.0},
+    ("resnet56", "prune-kernel"): {"memory_mb": 2.19, "ncc": 63.0},
+    ("resnet56", "prune-weight"): {"memory_mb": 2.02, "ncc": 62.0},
+    ("resnet56", "xnor"): {"memory_mb": 0.11, "ncc": 3.0},
+    ("resnet56", "abc-1x1"): {"memory_mb": 0.11, "ncc": 3.0},
+    ("resnet56", "abc-3x3"): {"memory_mb": 0.33, "ncc": 24.0},
+    ("resnet56", "abc-5x5"): {"memory_mb": 0.55, "ncc": 66.0},
+}
+
+#: BreakingBED's statements about the stress-strain graphs and box-plots (Sec. 4.2-4.3),
+#: each with the check this study applies to its own sweep
+#: (:func:`compression_robustness.studies.breakingbed.sweep.sweep_claims`).
+BREAKINGBED_SWEEP_CLAIMS = {
+    "cw_brittle": "C&W renders all networks brittle",
+    "bnn_strong_genattack": "BNNs are strong against GenAttack",
+    "kd_most_resilient_fgsm": "KD-KL is the most resilient under FGSM",
+}
+
+#: BreakingBED's summary of its box-plots and graphs (the paper's abstract), checked by
+#: :func:`compression_robustness.studies.breakingbed.sweep.boxplot_claims` on the strains of the sweep.
+BREAKINGBED_BOX_CLAIMS = {
+    "bnn_resilient": "Binary networks are more resilient than their baselines and the other "
+    "compressed variants",
+    "uncompressed_pruned_susceptible": "Uncompressed and pruned CNNs are susceptible to all "
+    "kinds of attacks",
+    "kd_strong_white_box": "Distilled models are strong against all white-box attacks except C&W",
+}
+
+
+# =========================================================================== pixel_noise
+#: Cheng & Hu (2020), "Architectural resilience to foreground-and-background adversarial
+#: noise" (arXiv:2003.10045), Table 1: test accuracy (%) of ResNet-50 on MNIST at 56x56
+#: under 0 and 200 single-pixel attacks of each perturbation (WtB White->Black, BtW
+#: Black->White, RPI Random Pixel Invert, EtA Edge->Altered). Source: the values quoted in
+#: this project's issue for the chapter (from the paper's Table 1); the other cells of the
+#: paper's tables could not be confirmed here and are left out rather than guessed.
+#: Keys: (model, perturbation abbreviation, number of attacks k).
+CHENG_HU_TABLE1 = {
+    ("ResNet-50", "WtB", 0): 99.20,
+    ("ResNet-50", "BtW", 0): 99.20,
+    ("ResNet-50", "RPI", 0): 99.20,
+    ("ResNet-50", "EtA", 0): 99.20,
+    ("ResNet-50", "WtB", 200): 44.71,
+    ("ResNet-50", "BtW", 200): 51.25,
+    ("ResNet-50", "RPI", 200): 30.24,
+    ("ResNet-50", "EtA", 200): 39.70,
+}
+
+#: Cheng & Hu's claims this study checks (:func:`compression_robustness.pixel_noise_study.claims`).
+CHENG_HU_CLAIMS = {
+    "vgg_best": "VGG-19 performs best in nearly all regards",
+    "effnet_worst": "EfficientNet-B1 is worst on Black->White and Random Pixel Invert",
+    "depth": "deeper networks are more resilient, with improvement decreasing beyond a "
+    "threshold depth",
+}
+
+#: The paper's training target: 99.0% validation accuracy (Cheng & Hu 2020, as quoted in the issue).
+CHENG_HU_TARGET_ACCURACY = 0.99
+# --- issue 5: class activation maps (Table 3) and ImageNet (Tables 4-6) ----------------
+#: BreakingBED Table 3: third quartile (Q3) of the CAM intensity (0-255) on a CIFAR-10
+#: "automobile" test image, clean and after 1 and 5 DeepFool iterations, for ResNet56
+#: variants (the paper gives no ResNet20 row; XNOR only clean). Keyed by zoo variant.
+BREAKINGBED_CAM_Q3 = {
+    "vanilla": {0: 184.0, 1: 171.0, 5: 135.0},
+    "prune-channel": {0: 162.0, 1: 152.0, 5: 121.0},
+    "xnor": {0: 98.0},
+}
+BREAKINGBED_CAM_ARCH = "resnet56"
+#: BreakingBED's reading of Table 3: binarised networks have small, concentrated regions
+#: of interest (a low Q3).
+BREAKINGBED_CAM_CLAIM = "BNNs show small, concentrated regions of interest (low Q3)"
+
+#: BreakingBED Table 5 (ImageNet, PGD): torchvision ResNet50 keeps 5.9% top-1 accuracy
+#: after 5 PGD iterations at the paper's eps = 0.1 (units not stated in the paper).
+BREAKINGBED_IMAGENET_PGD = {"model": "resnet50", "eps": 0.1, "iterations": 5, "accuracy": 0.059}
+#: torchvision's ResNet50 (IMAGENET1K_V1) top-1 on the ImageNet validation set (its docs).
+TORCHVISION_RESNET50_TOP1 = 0.7613
+# =========================================================================== issue 6 block
+#: Zhao et al. (SysML 2019), "To compress or not to compress": the baselines' parameter
+#: counts and test accuracies as the paper reports them (quoted in this project's issue 6).
+ZHAO_BASELINES = {
+    "lenet5": {"params": 431_000, "accuracy": 0.9936, "dataset": "MNIST"},
+    "cifarnet": {"params": 1_300_000, "accuracy": 0.8593, "dataset": "CIFAR-10"},
+}
+#: Zhao et al.'s summary claims (abstract and conclusions).
+ZHAO_CLAIMS = {
+    "pruned_transfer": "adversarial samples generated from heavily pruned models remain "
+    "effective on uncompressed models",
+    "quant_integer_bits": "the transferability of adversarial samples is highly sensitive to "
+    "integer precision; smaller integer bitwidths marginally limit transfer",
+    "transferable": "adversarial samples remain transferable for both pruned and quantised models",
+}
+#: Zhao et al.'s attack settings: IFGSM and IFGM with eps = 0.02 for 12 iterations,
+#: clipped to [0, 1]; DeepFool (L2) stopping at the decision boundary.
+ZHAO_ATTACKS = {"step": 0.02, "iterations": 12}
+#: Galloway et al. (ICLR 2018), "Attacking Binarized Neural Networks": their conclusions
+#: (abstract). Their tables' numbers are not quoted in this project (not verified here).
+GALLOWAY_CLAIMS = {
+    "white_box": "binarised networks improve robustness against some (white-box) attacks, "
+    "and in the worst case perform on par with full-precision models",
+    "stochastic": "stochastically quantising the weights of just one layer can sharply "
+    "reduce the impact of iterative attacks",
+    "black_box": "black-box (substitute-model) attacks work about equally well on binarised "
+    "and full-precision models",
+}

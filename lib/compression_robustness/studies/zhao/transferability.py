@@ -1,0 +1,522 @@
+"""Zhao et al. (SysML 2019), "To compress or not to compress": compressed LeNet5 and
+CifarNet, and the transferability chapter's cells.
+
+Compression (applied to a trained baseline, then fine-tuned):
+
+* **DNS** (Guo et al. 2016) fine-grained pruning: every conv/linear weight keeps its full
+  value ``W`` and a 0/1 mask ``T`` (a buffer ``dns_mask``); the forward pass uses ``W·T``
+  and the backward pass updates ``W`` everywhere (straight through the mask), so a pruned
+  weight can grow back. Every ``every`` optimiser steps each layer's mask follows the
+  two-threshold rule of :mod:`compression_robustness.compression.dns` around the magnitude
+  quantile that keeps the target density (the same density in every layer). Biases are
+  not pruned.
+* **Fixed point** (:mod:`compression_robustness.compression.quantize`): conv/linear
+  weights and every layer's output activations are rounded to ``bits`` total and
+  ``int_bits`` integer bits (the paper's: 1 at 4 bits, 2 at 8, else 4), straight-through
+  in the backward pass. Biases and batch-norm parameters stay in floating point.
+
+The chapter's cells: the three scenarios (compressed→compressed, baseline→compressed,
+compressed→baseline) for IFGSM, IFGM and DeepFool; the LeNet5 ε × iterations grid;
+weight and activation distributions and measured densities.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from compression_robustness import attacks as A
+from compression_robustness import zoo as Z
+from compression_robustness.attacks import transfer as T
+from compression_robustness.compression.dns import DNSConv2d, DNSLinear, measured_density
+from compression_robustness.compression.fixed_point import FixedPointConv2d, FixedPointLinear
+from compression_robustness.core.params import check_choices, check_number, check_profile
+from compression_robustness.core.registry import ConfigError
+from compression_robustness.evaluate import cells as C
+from compression_robustness.evaluate.store import ResultStore
+from compression_robustness.models.quant import ActivationQuantizer, fake_quantize
+from compression_robustness.models.trace import weight_layers
+from compression_robustness.runtime import estimator as E
+from compression_robustness.zoo.entries.zhao import BITWIDTHS, DNS_DENSITIES, ZHAO_ARCHS
+
+
+# --------------------------------------------------------------------------- layers
+# --------------------------------------------------------------------------- chapter
+@dataclass(frozen=True)
+class TransferConfig:
+    profile: str
+    archs: list[str]
+    densities: dict[str, list[int]]  # arch -> DNS densities (percent)
+    bits: dict[str, list[int]]  # arch -> bitwidths
+    n_examples: dict[str, int | None]  # arch -> test images
+    step: float  # IFGSM/IFGM step, [0, 1] units
+    iterations: int
+    deepfool_iter: int
+    deepfool_grads: int
+    grid_eps: list[float]
+    grid_iterations: list[int]
+    seed: int
+    batch_size: int
+
+    def models(self, arch: str) -> list[str]:
+        return (
+            [f"{arch}-base"]
+            + [f"{arch}-dns{d}" for d in self.densities[arch]]
+            + [f"{arch}-q{b}" for b in self.bits[arch]]
+        )
+
+
+ATTACKS_ZHAO = ("ifgsm", "ifgm", "deepfool")
+
+
+def validate_transferability(
+    profile: str,
+    archs: list,
+    lenet_densities: list,
+    lenet_bits: list,
+    cifar_densities: list,
+    cifar_bits: list,
+    n_mnist: int | None,
+    n_cifar: int | None,
+    step: float,
+    iterations: int,
+    deepfool_iter: int,
+    deepfool_grads: int,
+    grid_eps: list,
+    grid_iterations: list,
+    seed: int,
+    batch_size: int,
+) -> TransferConfig:
+    """Check the chapter's parameters (a :class:`ConfigError` naming the bad one)."""
+    check_profile(profile)
+
+    archs = check_choices("tr_archs", archs, list(ZHAO_ARCHS))
+    for name, vals, valid in (
+        ("tr_lenet_densities", lenet_densities, DNS_DENSITIES),
+        ("tr_cifar_densities", cifar_densities, DNS_DENSITIES),
+        ("tr_lenet_bits", lenet_bits, BITWIDTHS),
+        ("tr_cifar_bits", cifar_bits, BITWIDTHS),
+    ):
+        bad = [v for v in vals if v not in valid]
+        if bad or not vals:
+            raise ConfigError(
+                f"parameter `{name}` has unsupported value(s) {bad or vals}; valid: {list(valid)}"
+            )
+    for name, n in (("tr_n_mnist", n_mnist), ("tr_n_cifar", n_cifar)):
+        if n is not None:
+            check_number(name, n, min=1, integer=True)
+    check_number("tr_step", step, min=0, strict_min=True, max=1)
+    check_number("tr_iterations", iterations, min=1, integer=True)
+    check_number("tr_deepfool_iter", deepfool_iter, min=1, integer=True)
+    check_number("tr_deepfool_grads", deepfool_grads, min=2, max=10, integer=True)
+    for e in grid_eps:
+        check_number("tr_grid_eps", e, min=0, strict_min=True, max=1)
+    for it in grid_iterations:
+        check_number("tr_grid_iterations", it, min=1, integer=True)
+    check_number("tr_seed", seed, min=0, integer=True)
+    check_number("tr_batch_size", batch_size, min=1, integer=True)
+    return TransferConfig(
+        profile,
+        archs,
+        {"lenet5": list(lenet_densities), "cifarnet": list(cifar_densities)},
+        {"lenet5": list(lenet_bits), "cifarnet": list(cifar_bits)},
+        {"lenet5": n_mnist, "cifarnet": n_cifar},
+        float(step),
+        iterations,
+        deepfool_iter,
+        deepfool_grads,
+        [float(e) for e in grid_eps],
+        sorted(int(i) for i in grid_iterations),
+        seed,
+        batch_size,
+    )
+
+
+def model_info(name: str) -> dict[str, Any]:
+    """``arch, compression, density, bits`` of a Zhao zoo model, from its name."""
+    arch, variant = name.split("-", 1)
+    if variant.startswith("dns"):
+        return {"arch": arch, "compression": "dns", "density": int(variant[3:]) / 100, "bits": 32}
+    if variant.startswith("q"):
+        return {
+            "arch": arch,
+            "compression": "fixed_point",
+            "density": 1.0,
+            "bits": int(variant[1:]),
+        }
+    return {"arch": arch, "compression": "none", "density": 1.0, "bits": 32}
+
+
+def _estimator(name: str, profile: str, batch_size: int):
+    return E.classifier_for(C.zoo_model(name, profile), batch_size)
+
+
+def build_attack(attack: str, est, cfg: TransferConfig, step: float | None = None, iters=None):
+    """The chapter's attacks, in [0, 1] units: IFGSM (L∞ steps of ``step``, total bound
+    ``iters * step`` so only [0, 1] clipping binds), IFGM (L2 steps of ``step``) and
+    DeepFool (L2, overshoot 0.02, each example stops once its prediction changes;
+    linearised towards the ``deepfool_grads`` top-scoring classes)."""
+    step = cfg.step if step is None else step
+    iters = cfg.iterations if iters is None else iters
+    if attack == "ifgsm":
+        return A.RecordingBIM(
+            est, eps=step * iters, eps_step=step, max_iter=iters, batch_size=cfg.batch_size
+        )
+    if attack == "ifgm":
+        return A.build("ifgm", est, eps=step, max_iter=iters, batch_size=cfg.batch_size)
+    if attack == "deepfool":
+        return A.build(
+            "deepfool",
+            est,
+            max_iter=cfg.deepfool_iter,
+            nb_grads=cfg.deepfool_grads,
+            batch_size=cfg.batch_size,
+        )
+    raise ConfigError(f"unknown attack {attack!r}; valid: {ATTACKS_ZHAO}")
+
+
+@functools.lru_cache(maxsize=64)
+def _adversarial(source, attack, profile, n, seed, step, iters, deepfool_iter, grads, batch_size):
+    """The adversarial examples of ``source`` (kept in memory: each is reused by the
+    cells that evaluate them on other targets)."""
+    cfg = TransferConfig(
+        profile, [], {}, {}, {}, step, iters, deepfool_iter, grads, [], [], seed, batch_size
+    )
+    sub = C.subset(ZHAO_ARCHS[source.split("-")[0]], "test", n, seed)
+    atk = build_attack(attack, _estimator(source, profile, batch_size), cfg)
+    return T.generate(atk, sub.x, sub.y)
+
+
+def transfer_cells(cfg: TransferConfig) -> list[dict[str, Any]]:
+    """One cell per (source, target, attack): the three scenarios plus baseline→baseline."""
+
+    out = []
+    for arch in cfg.archs:
+        base = f"{arch}-base"
+        for m in cfg.models(arch):
+            pairs = [(m, m)] if m == base else [(m, m), (base, m), (m, base)]
+            for src, tgt in pairs:
+                for atk in ATTACKS_ZHAO:
+                    out.append(
+                        {
+                            "kind": "transfer",
+                            "source": src,
+                            "target": tgt,
+                            "source_sha256": Z.checkpoint_sha(src, cfg.profile),
+                            "target_sha256": Z.checkpoint_sha(tgt, cfg.profile),
+                            "dataset": ZHAO_ARCHS[arch],
+                            "attack": atk,
+                            "step": cfg.step,
+                            "iterations": cfg.iterations
+                            if atk != "deepfool"
+                            else cfg.deepfool_iter,
+                            "n_examples": cfg.n_examples[arch],
+                            "subset_seed": cfg.seed,
+                        }
+                    )
+    return out
+
+
+def _scenario(src: str, tgt: str) -> str:
+    if src == tgt:
+        return "baseline" if src.endswith("-base") else "compressed->compressed"
+    return "baseline->compressed" if src.endswith("-base") else "compressed->baseline"
+
+
+def _transfer_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
+    x_adv = _adversarial(
+        cell["source"],
+        cell["attack"],
+        cfg.profile,
+        cell["n_examples"],
+        cell["subset_seed"],
+        cfg.step,
+        cfg.iterations,
+        cfg.deepfool_iter,
+        cfg.deepfool_grads,
+        cfg.batch_size,
+    )
+    sub = C.subset(cell["dataset"], "test", cell["n_examples"], cell["subset_seed"])
+    target = {cell["target"]: _estimator(cell["target"], cfg.profile, cfg.batch_size)}
+    rows = T.transfer_rows(sub.x, sub.y, x_adv, target, cfg.batch_size)
+    compressed = cell["target"] if not cell["target"].endswith("-base") else cell["source"]
+    for r in rows:
+        r.update(
+            {
+                "scenario": _scenario(cell["source"], cell["target"]),
+                "compressed_model": compressed,
+                **model_info(compressed),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def grid_cells(cfg: TransferConfig) -> list[dict[str, Any]]:
+    """LeNet5 ε × iterations: IFGSM on the baseline, evaluated on the baseline and on the
+    sparsest DNS and the narrowest fixed-point LeNet5 of the profile (Fig. 3)."""
+
+    if "lenet5" not in cfg.archs:
+        return []
+    targets = [
+        "lenet5-base",
+        f"lenet5-dns{min(cfg.densities['lenet5'])}",
+        f"lenet5-q{min(cfg.bits['lenet5'])}",
+    ]
+    return [
+        {
+            "kind": "grid",
+            "source": "lenet5-base",
+            "targets": targets,
+            "target_sha256": [Z.checkpoint_sha(t, cfg.profile) for t in targets],
+            "dataset": "mnist",
+            "attack": "ifgsm",
+            "step": e,
+            "iterations": it,
+            "n_examples": cfg.n_examples["lenet5"],
+            "subset_seed": cfg.seed,
+        }
+        for e in cfg.grid_eps
+        for it in cfg.grid_iterations
+    ]
+
+
+def _grid_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
+    sub = C.subset("mnist", "test", cell["n_examples"], cell["subset_seed"])
+    est = _estimator("lenet5-base", cfg.profile, cfg.batch_size)
+    atk = build_attack("ifgsm", est, cfg, step=cell["step"], iters=cell["iterations"])
+    x_adv = T.generate(atk, sub.x, sub.y)
+    targets = {t: _estimator(t, cfg.profile, cfg.batch_size) for t in cell["targets"]}
+    rows = T.transfer_rows(sub.x, sub.y, x_adv, targets, cfg.batch_size)
+    for r in rows:
+        r.update(model_info(r["target"]))
+    return pd.DataFrame(rows)
+
+
+N_QUANTILES = 201
+
+
+def stats_cells(cfg: TransferConfig) -> list[dict[str, Any]]:
+    """Per compressed model: measured density, and weight/activation quantiles (Fig. 5)."""
+
+    return [
+        {
+            "kind": "stats",
+            "model": m,
+            "sha256": Z.checkpoint_sha(m, cfg.profile),
+            "dataset": ZHAO_ARCHS[arch],
+            "n_activation_images": 64,
+            "n_quantiles": N_QUANTILES,
+        }
+        for arch in cfg.archs
+        for m in cfg.models(arch)
+    ]
+
+
+def _effective_weights(m: nn.Module) -> torch.Tensor:
+    w = m.weight.detach()
+    if isinstance(m, DNSConv2d | DNSLinear):
+        w = w * m.dns_mask
+    if isinstance(m, FixedPointConv2d | FixedPointLinear):
+        w = fake_quantize(w, m.bits, m.int_bits)
+    return w.flatten()
+
+
+def _stats_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
+    zm = C.zoo_model(cell["model"], cfg.profile)
+    model = zm.model.eval()
+    weights = torch.cat([_effective_weights(m) for m in weight_layers(model)])
+    acts: list[torch.Tensor] = []
+    quant = [m for m in model.modules() if isinstance(m, ActivationQuantizer)]
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    hooked = quant or relus
+    handles = [h.register_forward_hook(lambda _m, _i, o: acts.append(o.flatten())) for h in hooked]
+    sub = C.subset(cell["dataset"], "test", cell["n_activation_images"], 0)
+    with torch.inference_mode():
+        E.classifier_for(zm).torch_predict(sub.x)
+    for h in handles:
+        h.remove()
+    a = torch.cat(acts)
+    p = torch.linspace(0, 1, cell["n_quantiles"])
+
+    def q(t: torch.Tensor) -> np.ndarray:
+        t = t.float()
+        if len(t) > 2_000_000:  # quantile of a seeded sample of very large tensors
+            g = torch.Generator().manual_seed(0)
+            t = t[torch.randint(len(t), (2_000_000,), generator=g)]
+        return torch.quantile(t, p).numpy()
+
+    info = model_info(cell["model"])
+    rows = []
+    for kind, t in (("weights", weights), ("activations", a)):
+        vals = q(t)
+        rows += [
+            {"kind": kind, "p": float(pp), "value": float(v)} for pp, v in zip(p, vals, strict=True)
+        ]
+    df = pd.DataFrame(rows)
+    df["model"] = cell["model"]
+    df["measured_density"] = measured_density(model)
+    df["test_accuracy"] = zm.accuracy
+    for k, v in info.items():
+        df[k] = v
+    return df
+
+
+def run_transferability(cfg: TransferConfig, progress: bool = True) -> dict[str, pd.DataFrame]:
+    """Compute (or read back) every cell; returns ``{"transfer", "grid", "stats"}`` tables."""
+    store = ResultStore(cfg.profile, "transferability")
+    out = {}
+    for kind, cells, fn in (
+        ("transfer", transfer_cells(cfg), _transfer_cell),
+        ("grid", grid_cells(cfg), _grid_cell),
+        ("stats", stats_cells(cfg), _stats_cell),
+    ):
+        out[kind] = store.cells(
+            cells, lambda c, fn=fn: fn(c, cfg), desc=f"transferability {kind}", progress=progress
+        )
+    store.table()
+    return out
+
+
+def model_table(cfg: TransferConfig) -> pd.DataFrame:
+    """Accuracy, parameters and training time of every model, from the manifests only."""
+
+    rows = []
+    for arch in cfg.archs:
+        for m in cfg.models(arch):
+            if not Z.checkpoint_paths(m, cfg.profile).has_manifest():
+                Z.get(m, cfg.profile, progress=False)  # trains it (and its parent) once
+            man = Z.checkpoint_manifest(m, cfg.profile)
+            rows.append(
+                {
+                    "model": m,
+                    **model_info(m),
+                    "test_accuracy": man["test_accuracy"],
+                    "params": man.get("costs", {}).get("params"),
+                    "n_train": man["n_train"],
+                    "epochs": man["recipe"]["epochs"],
+                    "train_seconds": man["train_seconds"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- summaries
+def scenario_table(transfer: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy (%) per compressed model × attack × scenario, with the white-box baseline."""
+    t = transfer[transfer["scenario"] != "baseline"]
+    out = t.pivot_table(
+        index=["arch", "compression", "density", "bits", "compressed_model"],
+        columns=["attack", "scenario"],
+        values="accuracy",
+    )
+    return (100 * out).round(1)
+
+
+def baseline_rows(transfer: pd.DataFrame) -> pd.DataFrame:
+    return transfer[transfer["scenario"] == "baseline"]
+
+
+def claims(transfer: pd.DataFrame, cfg: TransferConfig) -> dict[str, Any]:
+    """Our checks of Zhao et al.'s claims, per architecture (IFGSM, the paper's main attack).
+
+    * pruned: examples from the sparsest DNS model "remain effective" on the baseline when
+      they remove at least half of the accuracy the baseline loses to its own white-box
+      attack: ``clean - transfer >= 0.5 * (clean - whitebox)``;
+    * quantised: "smaller integer bitwidths limit transfer" when the baseline's examples
+      leave the narrowest fixed-point model more accurate than the widest one.
+    """
+    out: dict[str, Any] = {}
+    for arch in cfg.archs:
+        b = transfer[(transfer["arch"] == arch) & (transfer["attack"] == "ifgsm")]
+        base = b[b["scenario"] == "baseline"].iloc[0]
+        dmin, bmin, bmax = min(cfg.densities[arch]), min(cfg.bits[arch]), max(cfg.bits[arch])
+        c2b = b[
+            (b["scenario"] == "compressed->baseline")
+            & (b["compressed_model"] == f"{arch}-dns{dmin}")
+        ]
+        b2q = b[b["scenario"] == "baseline->compressed"]
+        lo = b2q[b2q["compressed_model"] == f"{arch}-q{bmin}"]["accuracy"].iloc[0]
+        hi = b2q[b2q["compressed_model"] == f"{arch}-q{bmax}"]["accuracy"].iloc[0]
+        transfer_acc = float(c2b["accuracy"].iloc[0])
+        pruned = base["clean_accuracy"] - transfer_acc >= 0.5 * (
+            base["clean_accuracy"] - base["accuracy"]
+        )
+        if bmin == bmax:
+            quant = "cannot test (one bitwidth in this profile)"
+        else:
+            quant = "supports" if lo > hi else "does not support"
+        out[arch] = {
+            "base_clean": float(base["clean_accuracy"]),
+            "base_whitebox": float(base["accuracy"]),
+            "sparsest_density": dmin / 100,
+            "pruned_to_base": transfer_acc,
+            "pruned_supported": "supports" if pruned else "does not support",
+            "bits_low": bmin,
+            "bits_high": bmax,
+            "base_to_low_bits": float(lo),
+            "base_to_high_bits": float(hi),
+            "quant_supported": quant,
+        }
+    return out
+
+
+def baselines_markdown(models: pd.DataFrame, reference: dict[str, dict]) -> str:
+    """One sentence per baseline: our parameters and accuracy beside the paper's."""
+    out = []
+    for arch, ref in reference.items():
+        rows = models[models["model"] == f"{arch}-base"]
+        if not len(rows):
+            out.append(
+                f"{arch} ({ref['dataset']}; paper: {ref['params']:,} parameters, "
+                f"{ref['accuracy']:.2%}) is not in this profile."
+            )
+            continue
+        r = rows.iloc[0]
+        out.append(
+            f"The {arch} baseline has {int(r['params']):,} parameters and "
+            f"{r['test_accuracy']:.2%} test accuracy on {ref['dataset']} (paper: "
+            f"{ref['params']:,} and {ref['accuracy']:.2%}), after {int(r['epochs'])} "
+            f"epoch(s) on {int(r['n_train']):,} training images."
+        )
+    return " ".join(out)
+
+
+def claims_markdown(res: dict[str, dict]) -> str:
+    """Our checks of the two claims, per architecture, as Markdown bullet points."""
+    lines = []
+    for arch, r in res.items():
+        lines.append(
+            f"* **{arch}, pruned examples on the baseline.** The baseline keeps "
+            f"{r['pruned_to_base']:.1%} on the IFGSM examples of the "
+            f"{r['sparsest_density']:g}-density DNS model, against {r['base_whitebox']:.1%} "
+            f"under its own white-box IFGSM and {r['base_clean']:.1%} clean: this "
+            f"{r['pruned_supported']} the claim (criterion: the transferred examples remove "
+            "at least half of the accuracy the white-box attack removes)."
+        )
+        lines.append(
+            f"* **{arch}, integer bitwidth.** The baseline's IFGSM examples leave the "
+            f"{r['bits_low']}-bit model at {r['base_to_low_bits']:.1%} and the "
+            f"{r['bits_high']}-bit model at {r['base_to_high_bits']:.1%}: this "
+            f"{r['quant_supported']} the claim that smaller bitwidths limit transfer."
+        )
+    return "\n".join(lines)
+
+
+def whitebox_markdown(transfer: pd.DataFrame) -> str:
+    """The baselines' accuracy under their own attacks and the attacks' mean L2 sizes."""
+    out = []
+    for arch, g in baseline_rows(transfer).groupby("arch", sort=False):
+        parts = [f"{r.attack} {r.accuracy:.1%} (mean L2 {r.mean_l2:.2f})" for r in g.itertuples()]
+        out.append(
+            f"Under its own white-box attacks the {arch} baseline keeps "
+            + ", ".join(parts)
+            + f" of {g['n_examples'].iloc[0]} test images (clean "
+            f"{g['clean_accuracy'].iloc[0]:.1%})."
+        )
+    return " ".join(out)

@@ -1,0 +1,3 @@
+"""The zoo's entries, one data file per paper; importing the package registers them all."""
+
+from compression_robustness.zoo.entries import breakingbed, cheng, galloway, zhao  # noqa: F401

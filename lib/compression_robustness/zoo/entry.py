@@ -1,0 +1,292 @@
+"""The model zoo: named, trained models with per-profile recipes and cached checkpoints.
+
+A zoo name such as ``resnet20-vanilla`` maps to a :class:`ZooEntry`: the base
+architecture, the dataset, the compression steps (none for vanilla) and a training
+recipe per profile. :func:`get` returns the trained model, training it once when its
+checkpoint is missing; checkpoints are keyed by a hash of the recipe, so a second request
+never retrains.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from compression_robustness import data as D
+from compression_robustness import models as M
+from compression_robustness.compression import (
+    apply_masks,
+    binarize,
+    make_kd_loss,
+    mask_hook,
+    prune_masks,
+)
+from compression_robustness.core import paths
+from compression_robustness.core.params import check_profile
+from compression_robustness.core.registry import Registry
+from compression_robustness.models import Normalize
+from compression_robustness.runtime import checkpoints as C
+from compression_robustness.runtime.costs import model_costs
+from compression_robustness.runtime.train import TrainState, full_recipe, train
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """A named model: architecture, dataset, compression and a training recipe per profile.
+
+    Compression is declared, not coded: ``parent`` initialises the weights from another zoo
+    model's checkpoint; ``binary`` (``{"kind": "xnor"}`` or ``{"kind": "abc", "M": 3, "N": 3}``)
+    binarises the residual blocks; ``prune`` (a regularity) masks the weights at a 50% MAC
+    target before fine-tuning, keeping them zero; ``teacher`` distils from another zoo model
+    with the KD-KL loss ``kd``. All of it, with the parent's and teacher's checkpoint sha256,
+    goes into the recipe, whose hash names the checkpoint.
+    """
+
+    name: str
+    arch: str
+    dataset: str
+    recipes: dict[str, dict[str, Any]]  # profile -> recipe overrides
+    family: str = "vanilla"
+    description: str = ""
+    profiles: tuple[str, ...] = ("smoke", "cpu", "paper")  # profiles that train it by default
+    parent: str | None = None
+    teacher: str | None = None
+    kd: dict[str, float] | None = None
+    prune: str | None = None
+    prune_fraction: float = 0.5
+    binary: dict[str, Any] | None = None
+    builder: Callable[[ZooEntry, str], nn.Module] | None = field(default=None, compare=False)
+
+    @property
+    def variant(self) -> str:
+        return self.name.split("-", 1)[1]
+
+    def compression(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.binary:
+            out["binary"] = dict(self.binary)
+        if self.prune:
+            out["prune"] = {
+                "regularity": self.prune,
+                "mac_fraction_kept": self.prune_fraction,
+                "allocator": PRUNE_ALLOCATOR,
+            }
+        if self.teacher:
+            out["kd"] = dict(self.kd or {})
+        return out
+
+    def schedule(self, profile: str) -> dict[str, Any]:
+        """The training schedule and compression of ``profile``; pure (trains nothing)."""
+        check_profile(profile)
+        r = full_recipe(arch=self.arch, dataset=self.dataset, **self.recipes[profile])
+        comp = self.compression()
+        if comp:
+            r["compression"] = comp
+        return r
+
+    def recipe(self, profile: str) -> dict[str, Any]:
+        """The full recipe: the schedule plus the parent's and teacher's checkpoint sha256.
+
+        Resolving those hashes trains the parent or teacher when its checkpoint is missing
+        (a dependency); use :meth:`schedule` to describe a model without that side effect.
+        """
+        r = self.schedule(profile)
+        if self.parent:
+            r["parent"] = {"name": self.parent, "sha256": checkpoint_sha(self.parent, profile)}
+        if self.teacher:
+            r["teacher"] = {"name": self.teacher, "sha256": checkpoint_sha(self.teacher, profile)}
+        return r
+
+
+@dataclass
+class ZooModel:
+    name: str
+    model: nn.Module
+    manifest: dict[str, Any]
+    spec: D.DatasetSpec
+
+    @property
+    def sha256(self) -> str:
+        return self.manifest["sha256"]
+
+    @property
+    def accuracy(self) -> float:
+        return self.manifest["test_accuracy"]
+
+
+#: The pruning allocator's name goes into the recipe: change it when the allocator changes,
+#: so that checkpoints pruned by another policy are never reused.
+PRUNE_ALLOCATOR = "uniform-rate-l2"
+
+ZOO: Registry[ZooEntry] = Registry("zoo model", param="model")
+
+
+def register(entry: ZooEntry) -> ZooEntry:
+    return ZOO.register(entry.name, entry)
+
+
+def default_models(profile: str) -> list[str]:
+    """The zoo models a profile trains by default (those the profile's chapters use)."""
+    check_profile(profile)
+    return [n for n in ZOO.names() if profile in ZOO.get(n).profiles]
+
+
+def names(dataset: str | None = None) -> list[str]:
+    return [n for n in ZOO.names() if dataset is None or ZOO.get(n).dataset == dataset]
+
+
+def build(entry: ZooEntry, profile: str) -> nn.Module:
+    """The untrained model with the entry's structure (binarised layers included)."""
+    if entry.builder is not None:
+        return entry.builder(entry, profile)
+    spec = D.spec(entry.dataset)
+    model = M.build_arch(entry.arch, spec.num_classes, spec.shape[0])
+    if entry.binary:
+        binarize(model, **entry.binary)
+    return model
+
+
+def checkpoint_sha(name: str, profile: str) -> str:
+    """The sha256 of a zoo model's checkpoint, training it first when it has no manifest.
+
+    Only the manifest is read, so results keyed by this sha stay readable where the weights
+    are not committed (see :mod:`~compression_robustness.runtime.checkpoints`).
+    """
+    where = checkpoint_paths(name, profile)
+    if not where.has_manifest():
+        get(name, profile)
+    return C.read_manifest(where)["sha256"]
+
+
+def checkpoint_manifest(name: str, profile: str) -> dict[str, Any]:
+    """The checkpoint manifest of a zoo model (trains it first when there is none)."""
+    checkpoint_sha(name, profile)
+    return C.read_manifest(checkpoint_paths(name, profile))
+
+
+def checkpoint_paths(name: str, profile: str) -> C.CheckpointPaths:
+    entry = ZOO.get(name)
+    return C.CheckpointPaths.for_recipe(
+        paths.checkpoints_dir(profile),
+        name,
+        entry.recipe(profile),
+        large_folder=paths.large_checkpoints_dir(profile),
+    )
+
+
+def _prepare(entry: ZooEntry, profile: str):
+    """The model to train, with its loss and after-step hook, from the entry's compression
+    (or from the entry's own ``prepare_fn`` hook, see :class:`HookedZooEntry`)."""
+    hook = getattr(entry, "prepare_fn", None)
+    if hook is not None:
+        return hook(entry, profile)
+    spec = D.spec(entry.dataset)
+    model = M.build_arch(entry.arch, spec.num_classes, spec.shape[0])
+    if entry.parent:
+        model.load_state_dict(get(entry.parent, profile).model.state_dict())
+    if entry.binary:
+        binarize(model, **entry.binary)
+    masks, after_step, loss_fn = None, None, None
+    if entry.prune:
+        masks = prune_masks(model, entry.prune, entry.prune_fraction, spec.shape)
+        apply_masks(model, masks)
+        after_step = mask_hook(masks)
+    if entry.teacher:
+        teacher = get(entry.teacher, profile).model
+        loss_fn = make_kd_loss(teacher, Normalize(spec.mean, spec.std), **(entry.kd or {}))
+    return model, masks, after_step, loss_fn
+
+
+def get(
+    name: str, profile: str, *, train_if_missing: bool = True, progress: bool = True
+) -> ZooModel:
+    """The trained model ``name`` for ``profile`` (eval mode, on CPU).
+
+    A missing checkpoint is trained (and its parent or teacher first, if they are missing
+    too), resuming from the last finished epoch of an interrupted run.
+    """
+    entry = ZOO.get(name)
+    recipe = entry.recipe(profile)
+    where = checkpoint_paths(name, profile)
+    if where.exists():
+        model = build(entry, profile)
+        manifest = C.load_into(model, where)
+    else:
+        if where.has_manifest():
+            log.warning(
+                "the weights of %s (profile %s) are not here (%s bytes, over the %s-byte limit "
+                "for committed weights); retraining, which writes a new manifest",
+                name,
+                profile,
+                C.read_manifest(where).get("weights_bytes", "?"),
+                C.MAX_COMMITTED_BYTES,
+            )
+        if not train_if_missing:
+            raise FileNotFoundError(
+                f"no checkpoint for {name!r} in profile {profile!r} at {where.weights}; "
+                f"train it with `make models PROFILE={profile}` or allow training"
+            )
+        log.warning(
+            "training %s for profile %s (no checkpoint at %s)", name, profile, where.weights
+        )
+        model, masks, after_step, loss_fn = _prepare(entry, profile)
+        # The resumable training state sits beside the weights it will become: committed
+        # (so training resumes across machines) only when the model is small enough.
+        nbytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+        big = where.large is not None and nbytes > C.MAX_COMMITTED_BYTES
+        stem = (where.large if big else where.weights).with_suffix("")
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        info = train(
+            model,
+            recipe,
+            progress=progress,
+            state_path=stem,
+            loss_fn=loss_fn,
+            after_step=after_step,
+        )
+        spec = D.spec(entry.dataset)
+        manifest = C.save(
+            model,
+            where,
+            {
+                "name": name,
+                "profile": profile,
+                "recipe": recipe,
+                "dataset": entry.dataset,
+                "family": entry.family,
+                "test_accuracy": info["test_accuracy"],
+                "train_seconds": info["train_seconds"],
+                "n_train": info["n_train"],
+                "n_test": info["n_test"],
+                "history": info["history"],
+                # the validation stopping rule's outcome, for recipes that have one
+                **{
+                    k: info[k]
+                    for k in ("n_val", "val_accuracy", "images_seen", "target_reached")
+                    if k in info
+                },
+                "costs": model_costs(model.eval(), spec.shape, masks),
+            },
+        )
+        TrainState(stem).remove()
+    model.eval()
+    return ZooModel(name, model, manifest, D.spec(entry.dataset))
+
+
+@dataclass(frozen=True)
+class HookedZooEntry(ZooEntry):
+    """A zoo entry whose structure (``builder``) and preparation for training
+    (``prepare_fn(entry, profile) -> (model, masks, after_step, loss_fn)``) are hooks;
+    ``extra`` holds their settings and goes into the recipe's ``compression``."""
+
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    prepare_fn: Callable[[ZooEntry, str], tuple] | None = field(default=None, compare=False)
+
+    def compression(self) -> dict[str, Any]:
+        return {**super().compression(), **self.extra}

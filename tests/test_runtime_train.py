@@ -1,0 +1,137 @@
+import numpy as np
+import pytest
+import torch
+
+from compression_robustness import models as M
+from compression_robustness.runtime.train import (
+    TrainState,
+    augment_batch,
+    full_recipe,
+    split_train_val,
+    train,
+)
+
+
+@pytest.fixture
+def tiny_cifar(isolated_data):
+    """A tiny CIFAR-10-shaped cache in an isolated data dir (random pixels, real layout)."""
+    folder = isolated_data / "cifar10"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 48), ("test", 16)):
+        np.save(folder / f"{split}_x.npy", rng.integers(0, 256, (n, 32, 32, 3)).astype(np.uint8))
+        np.save(folder / f"{split}_y.npy", np.arange(n) % 10)
+    return isolated_data
+
+
+RECIPE = full_recipe(arch="resnet20", dataset="cifar10", epochs=3, batch_size=16, lr=0.05)
+
+
+def _fresh():
+    torch.manual_seed(0)
+    return M.build_arch("resnet20")
+
+
+def test_killed_training_resumes_to_the_same_weights(tiny_cifar, tmp_path):
+    ref = _fresh()
+    info_ref = train(ref, RECIPE, progress=False)
+    stem = tmp_path / "run"
+    net = _fresh()
+    assert train(net, RECIPE, progress=False, state_path=stem, stop_after_epoch=1) is None
+    assert TrainState(stem).exists()
+    resumed = _fresh()  # a new process would start from a fresh model
+    info = train(resumed, RECIPE, progress=False, state_path=stem)
+    for (k, a), b in zip(ref.state_dict().items(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+    assert [h["epoch"] for h in info["history"]] == [1, 2, 3]
+    assert info["test_accuracy"] == info_ref["test_accuracy"]
+
+
+def test_state_of_another_recipe_is_refused(tiny_cifar, tmp_path):
+    stem = tmp_path / "run"
+    train(_fresh(), RECIPE, progress=False, state_path=stem, stop_after_epoch=1)
+    with pytest.raises(RuntimeError, match="another recipe"):
+        train(_fresh(), {**RECIPE, "lr": 0.01}, progress=False, state_path=stem)
+
+
+def test_augmentation_is_a_seeded_crop_and_flip():
+    x = torch.rand(8, 3, 32, 32)
+    a = augment_batch(x, "crop_flip", torch.Generator().manual_seed(1))
+    b = augment_batch(x, "crop_flip", torch.Generator().manual_seed(1))
+    assert torch.equal(a, b) and a.shape == x.shape
+    assert torch.equal(augment_batch(x, "none", torch.Generator()), x)
+
+
+def test_validation_images_are_held_out_of_training():
+    tr, val = split_train_val(100, 30, 10, seed=3)
+    assert len(tr) == 30 and len(val) == 10 and not set(tr) & set(val)
+    again = split_train_val(100, 30, 10, seed=3)
+    assert np.array_equal(tr, again[0]) and np.array_equal(val, again[1])
+    tr_all, val_all = split_train_val(100, None, 10, seed=3)
+    assert np.array_equal(val, val_all) and len(tr_all) == 90 and set(tr) <= set(tr_all)
+    with pytest.raises(ValueError, match="exceed"):
+        split_train_val(100, 95, 10, seed=3)
+
+
+VAL_RECIPE = full_recipe(
+    arch="resnet20",
+    dataset="cifar10",
+    epochs=3,
+    batch_size=8,
+    lr=0.05,
+    train_subset=32,
+    val_subset=16,
+    val_every=16,
+)
+
+
+def test_training_stops_at_the_first_check_that_reaches_the_target(tiny_cifar):
+    # a target of 0 is met by the first check: after val_every=16 images (2 steps)
+    info = train(_fresh(), {**VAL_RECIPE, "target_accuracy": 0.0}, progress=False)
+    assert info["target_reached"] and info["images_seen"] == 16 and info["n_val"] == 16
+    assert [h["epoch"] for h in info["history"]] == [1]
+    assert info["history"][0]["val_checks"] == [
+        {"epoch": 1, "images": 16, "val_acc": info["val_accuracy"]}
+    ]
+    # an unreachable target runs every epoch, checking every 16 images and at each epoch end
+    info = train(_fresh(), {**VAL_RECIPE, "target_accuracy": 1.01}, progress=False)
+    assert not info["target_reached"] and info["images_seen"] == 3 * 32
+    checks = [c["images"] for h in info["history"] for c in h["val_checks"]]
+    assert checks == [16, 32, 48, 64, 80, 96]
+    # an epoch that is not a whole number of batches counts the images, not the batch slots
+    recipe = {**VAL_RECIPE, "batch_size": 12, "val_every": 24, "target_accuracy": 1.01}
+    info = train(_fresh(), recipe, progress=False)
+    checks = [c["images"] for h in info["history"] for c in h["val_checks"]]
+    assert checks == [24, 32, 56, 64, 88, 96] and info["images_seen"] == 96
+
+
+def test_stopped_training_resumes_as_stopped(tiny_cifar, tmp_path):
+    recipe = {**VAL_RECIPE, "val_every": None, "target_accuracy": 1.01}
+    ref = _fresh()
+    info_ref = train(ref, recipe, progress=False)
+    stem = tmp_path / "run"
+    assert train(_fresh(), recipe, progress=False, state_path=stem, stop_after_epoch=2) is None
+    resumed = _fresh()
+    info = train(resumed, recipe, progress=False, state_path=stem)
+    for a, b in zip(ref.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert info["val_accuracy"] == info_ref["val_accuracy"]
+    assert [c for h in info["history"] for c in h["val_checks"]] == [
+        c for h in info_ref["history"] for c in h["val_checks"]
+    ]
+
+
+def test_bf16_precision_autocasts_training_and_keeps_float32_weights(tiny_cifar):
+    net = _fresh()
+    seen = set()
+    net.conv1.register_forward_hook(lambda m, i, o: seen.add((m.training, o.dtype)))
+    info = train(net, {**RECIPE, "epochs": 1, "precision": "bf16"}, progress=False)
+    # training forward passes ran in bfloat16, the final evaluation in float32
+    assert seen == {(True, torch.bfloat16), (False, torch.float32)}
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    assert np.isfinite(info["history"][0]["train_loss"])
+
+
+def test_unknown_precision_names_the_key():
+    with pytest.raises(ValueError, match="`precision`"):
+        full_recipe(arch="resnet20", dataset="cifar10", precision="fp8")
