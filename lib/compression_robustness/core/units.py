@@ -7,7 +7,7 @@ Epsilons are given in the papers' units in notebooks and converted once, here.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from compression_robustness.core.registry import ConfigError
 
@@ -15,7 +15,7 @@ from compression_robustness.core.registry import ConfigError
 PIXEL = 255.0
 
 
-class _Vocabulary(str, Enum):
+class _Vocabulary(StrEnum):
     """A closed set of strings; ``parse`` gives a clear error naming the parameter."""
 
     def __str__(self) -> str:
