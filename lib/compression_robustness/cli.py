@@ -11,6 +11,9 @@ Commands:
 ``unused-results --used LOG [--profile P] [--delete]``
     list (or delete) the stored cells that a run with ``CRS_USED_LOG=LOG`` set did not
     use, in the chapters it ran, and rewrite those chapters' consolidated tables.
+``headlines [--profile P] [--out FILE]``
+    write the headline numbers of a profile's stored results as JSON (the reference that
+    ``tests/test_evaluate_reference.py`` checks the committed cpu results against).
 ``check-profile P``
     exit with a clear error if ``P`` is not a profile.
 ``has-data DATASET``
@@ -107,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     cp.add_argument("profile")
     hd = sub.add_parser("has-data", help="exit 0 if a dataset can be loaded here, else 1")
     hd.add_argument("dataset")
+    hl = sub.add_parser("headlines", help="headline numbers of the stored results (JSON)")
+    hl.add_argument("--profile", default="cpu")
+    hl.add_argument("--out")
     fp = sub.add_parser("fold-parameters", help="fold the parameter cells of executed chapters")
     fp.add_argument("notebooks", nargs="+")
     args = p.parse_args(argv)
@@ -122,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
             fold_parameters(args.notebooks)
         elif args.cmd == "unused-results":
             _unused_results(args)
+        elif args.cmd == "headlines":
+            import json
+
+            from compression_robustness.evaluate.reference import headlines
+
+            _emit(json.dumps(headlines(args.profile), indent=1, sort_keys=True) + "\n", args.out)
         elif args.cmd == "compute-table":
             _compute_table(args)
         elif args.cmd == "profiles-table":

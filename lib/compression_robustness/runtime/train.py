@@ -24,13 +24,16 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
 from torch import nn
+from tqdm import tqdm
 
 from compression_robustness import data as D
 from compression_robustness.core.provenance import content_hash
@@ -143,6 +146,102 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / max(1, len(y))
 
 
+@dataclass
+class _Data:
+    """The images a run trains, validates and tests on."""
+
+    x_tr: torch.Tensor
+    y_tr: torch.Tensor
+    x_val: torch.Tensor | None
+    y_val: torch.Tensor | None
+    test: D.Split
+
+
+def _training_data(recipe: dict[str, Any]) -> _Data:
+    """The training images (a seeded subset, minus the held-out validation images when the
+    recipe has a stopping rule) and the test images."""
+    tr = D.load(recipe["dataset"], "train")
+    x_tr, y_tr = tr.x, tr.y
+    x_val = y_val = None
+    if recipe.get("val_subset"):
+        i_tr, i_val = split_train_val(
+            len(y_tr), recipe.get("train_subset"), recipe["val_subset"], recipe["seed"]
+        )
+        x_val, y_val = x_tr[torch.from_numpy(i_val)], y_tr[torch.from_numpy(i_val)]
+        x_tr, y_tr = x_tr[torch.from_numpy(i_tr)], y_tr[torch.from_numpy(i_tr)]
+    elif recipe.get("train_subset"):
+        idx = torch.from_numpy(D.subset_indices(len(y_tr), recipe["train_subset"], recipe["seed"]))
+        x_tr, y_tr = x_tr[idx], y_tr[idx]
+    te = D.load(recipe["dataset"], "test")
+    if recipe.get("test_subset"):
+        te = D.load_subset(recipe["dataset"], "test", recipe["test_subset"], recipe["seed"])
+    return _Data(x_tr, y_tr, x_val, y_val, te)
+
+
+def _optimiser(model: nn.Module, recipe: dict[str, Any], total: int, steps_per_epoch: int):
+    """SGD with weight decay on weights only (not biases and norms), and the schedule."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    opt = torch.optim.SGD(
+        [
+            {"params": decay, "weight_decay": recipe["weight_decay"]},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=recipe["lr"],
+        momentum=recipe["momentum"],
+        nesterov=recipe["nesterov"] and recipe["momentum"] > 0,
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(recipe, total, steps_per_epoch))
+    return opt, sched
+
+
+def _loss(recipe: dict[str, Any], loss_fn: Callable | None) -> Callable:
+    """``loss_fn`` when given (distillation, adversarial training), else cross-entropy."""
+    if loss_fn is not None:
+        return loss_fn
+    smoothing = recipe.get("label_smoothing", 0.0)
+    return lambda logits, y, x: F.cross_entropy(logits, y, label_smoothing=smoothing)
+
+
+class _StoppingRule:
+    """The paper-style rule "train until the validation accuracy reaches a target": checks
+    every ``val_every`` training images and at the end of every epoch."""
+
+    def __init__(self, net: nn.Module, data: _Data, recipe: dict[str, Any], history: list):
+        self.net, self.data = net, data
+        self.active = data.x_val is not None
+        self.target = recipe.get("target_accuracy")
+        self.bs = recipe["batch_size"]
+        self.every_steps = (
+            max(1, round(recipe["val_every"] / self.bs))
+            if self.active and recipe.get("val_every")
+            else None
+        )
+        self.checks: list[dict[str, Any]] = [c for h in history for c in h.get("val_checks", [])]
+        self.reached = (
+            bool(self.checks)
+            and self.target is not None
+            and self.checks[-1]["val_acc"] >= self.target
+        )
+
+    def due(self, step: int, steps_per_epoch: int) -> bool:
+        """A check within the epoch after optimiser step ``step`` (1-based)."""
+        return bool(self.every_steps) and step % self.every_steps == 0 and step < steps_per_epoch
+
+    def check(self, epoch: int, step: int, bar) -> bool:
+        """One validation check; True when the target is reached."""
+        acc = evaluate(self.net, self.data.x_val, self.data.y_val)
+        self.net.train()
+        n = len(self.data.y_tr)
+        self.checks.append(
+            {"epoch": epoch + 1, "images": epoch * n + min(step * self.bs, n), "val_acc": acc}
+        )
+        bar.set_postfix(epoch=epoch + 1, val=f"{acc:.4f}")
+        self.reached = self.target is not None and acc >= self.target
+        return self.reached
+
+
 def train(
     model: nn.Module,
     recipe: dict[str, Any],
@@ -166,79 +265,21 @@ def train(
 
     Returns a dict with ``test_accuracy``, ``train_seconds`` and the per-epoch history.
     """
-    from tqdm import tqdm
-
     torch.manual_seed(recipe["seed"])
     gen = torch.Generator().manual_seed(recipe["seed"])
     spec = D.spec(recipe["dataset"])
-    tr = D.load(recipe["dataset"], "train")
-    x_tr, y_tr = tr.x, tr.y
-    x_val = y_val = None
-    if recipe.get("val_subset"):
-        i_tr, i_val = split_train_val(
-            len(y_tr), recipe.get("train_subset"), recipe["val_subset"], recipe["seed"]
-        )
-        x_val, y_val = x_tr[torch.from_numpy(i_val)], y_tr[torch.from_numpy(i_val)]
-        x_tr, y_tr = x_tr[torch.from_numpy(i_tr)], y_tr[torch.from_numpy(i_tr)]
-    elif recipe.get("train_subset"):
-        idx = torch.from_numpy(D.subset_indices(len(y_tr), recipe["train_subset"], recipe["seed"]))
-        x_tr, y_tr = x_tr[idx], y_tr[idx]
-    te = D.load(recipe["dataset"], "test")
-    if recipe.get("test_subset"):
-        te = D.load_subset(recipe["dataset"], "test", recipe["test_subset"], recipe["seed"])
-    norm = Normalize(spec.mean, spec.std)
-    net = nn.Sequential(norm, model).to(memory_format=torch.channels_last)
-
+    data = _training_data(recipe)
+    net = nn.Sequential(Normalize(spec.mean, spec.std), model).to(memory_format=torch.channels_last)
     bs, epochs = recipe["batch_size"], recipe["epochs"]
-    steps_per_epoch = math.ceil(len(y_tr) / bs)
+    steps_per_epoch = math.ceil(len(data.y_tr) / bs)
     total = steps_per_epoch * epochs
-    decay, no_decay = [], []
-    for p in model.parameters():
-        (no_decay if p.ndim <= 1 else decay).append(p)
-    opt = torch.optim.SGD(
-        [
-            {"params": decay, "weight_decay": recipe["weight_decay"]},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=recipe["lr"],
-        momentum=recipe["momentum"],
-        nesterov=recipe["nesterov"] and recipe["momentum"] > 0,
-    )
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(recipe, total, steps_per_epoch))
-    ce = loss_fn or (
-        lambda logits, y, x: F.cross_entropy(
-            logits, y, label_smoothing=recipe.get("label_smoothing", 0.0)
-        )
-    )
-    target = recipe.get("target_accuracy")
-    bf16 = recipe.get("precision", "fp32") == "bf16"
-    val_every_steps = (
-        max(1, round(recipe["val_every"] / bs))
-        if x_val is not None and recipe.get("val_every")
-        else None
-    )
+    opt, sched = _optimiser(model, recipe, total, steps_per_epoch)
+    loss = _loss(recipe, loss_fn)
     history: list[dict[str, Any]] = []
-    checks: list[dict[str, Any]] = []  # validation checks (with a validation set)
     start_epoch, elapsed = 0, 0.0
     if state_path is not None and TrainState(state_path).exists():
         start_epoch, elapsed, history = TrainState(state_path).load(recipe, model, opt, sched, gen)
-        checks = [c for h in history for c in h.get("val_checks", [])]
-    reached = bool(checks) and target is not None and checks[-1]["val_acc"] >= target
-
-    def check(epoch: int, step: int) -> bool:
-        """One validation check; True when the target is reached."""
-        acc = evaluate(net, x_val, y_val)
-        net.train()
-        checks.append(
-            {
-                "epoch": epoch + 1,
-                "images": epoch * len(y_tr) + min(step * bs, len(y_tr)),
-                "val_acc": acc,
-            }
-        )
-        bar.set_postfix(epoch=epoch + 1, val=f"{acc:.4f}")
-        return target is not None and acc >= target
-
+    rule = _StoppingRule(net, data, recipe, history)
     t0 = time.perf_counter() - elapsed
     bar = tqdm(
         total=total,
@@ -248,70 +289,81 @@ def train(
         unit="step",
     )
     for epoch in range(start_epoch, epochs):
-        if reached:
+        if rule.reached:
             break
-        net.train()
-        n_checks = len(checks)
-        perm = torch.randperm(len(y_tr), generator=gen)
-        run_loss, run_correct, seen = 0.0, 0, 0
-        for s in range(steps_per_epoch):
-            bi = perm[s * bs : (s + 1) * bs]
-            xb = augment_batch(x_tr[bi], recipe["augment"], gen)
-            xb = xb.contiguous(memory_format=torch.channels_last)
-            yb = y_tr[bi]
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                logits = net(xb)
-                loss = ce(logits, yb, xb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            if after_step is not None:
-                after_step(model)
-            run_loss += loss.item() * len(yb)
-            run_correct += (logits.argmax(1) == yb).sum().item()
-            seen += len(yb)
-            bar.update(1)
-            bar.set_postfix(epoch=epoch + 1, loss=f"{run_loss / seen:.3f}")
-            if val_every_steps and (s + 1) % val_every_steps == 0 and s + 1 < steps_per_epoch:
-                if check(epoch, s + 1):
-                    reached = True
-                    break
-        if x_val is not None and not reached:
-            reached = check(epoch, s + 1)
-        history.append(
-            {"epoch": epoch + 1, "train_loss": run_loss / seen, "train_acc": run_correct / seen}
-        )
-        if x_val is not None:
-            history[-1]["val_checks"] = checks[n_checks:]
-            history[-1]["images"] = epoch * len(y_tr) + seen
+        n_checks = len(rule.checks)
+        row = _epoch(net, model, data, recipe, opt, sched, gen, loss, after_step, rule, epoch, bar)
+        if rule.active:  # the history's order of keys: epoch, loss, accuracy, checks, images
+            row = {**row, "val_checks": rule.checks[n_checks:], "images": row.pop("images")}
+        history.append(row)
         if state_path is not None:
             TrainState(state_path).save(
                 recipe, model, opt, sched, gen, epoch + 1, time.perf_counter() - t0, history
             )
-        last = epoch + 1 >= epochs or reached
+        last = epoch + 1 >= epochs or rule.reached
         if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and not last:
             bar.close()
             return None
     bar.close()
-    train_seconds = time.perf_counter() - t0
-    acc = evaluate(net, te.x, te.y)
+    return _summary(net, model, data, history, rule, time.perf_counter() - t0)
+
+
+def _epoch(net, model, data, recipe, opt, sched, gen, loss_of, after_step, rule, epoch, bar):
+    """One epoch over a seeded permutation of the training images; its history row."""
+    net.train()
+    bs, n = recipe["batch_size"], len(data.y_tr)
+    steps = math.ceil(n / bs)
+    bf16 = recipe.get("precision", "fp32") == "bf16"
+    perm = torch.randperm(n, generator=gen)
+    run_loss, run_correct, seen = 0.0, 0, 0
+    for s in range(steps):
+        bi = perm[s * bs : (s + 1) * bs]
+        xb = augment_batch(data.x_tr[bi], recipe["augment"], gen)
+        xb = xb.contiguous(memory_format=torch.channels_last)
+        yb = data.y_tr[bi]
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = net(xb)
+            loss = loss_of(logits, yb, xb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        if after_step is not None:
+            after_step(model)
+        run_loss += loss.item() * len(yb)
+        run_correct += (logits.argmax(1) == yb).sum().item()
+        seen += len(yb)
+        bar.update(1)
+        bar.set_postfix(epoch=epoch + 1, loss=f"{run_loss / seen:.3f}")
+        if rule.due(s + 1, steps) and rule.check(epoch, s + 1, bar):
+            break
+    if rule.active and not rule.reached:
+        rule.check(epoch, s + 1, bar)
+    row = {"epoch": epoch + 1, "train_loss": run_loss / seen, "train_acc": run_correct / seen}
+    if rule.active:
+        row["images"] = epoch * n + seen
+    return row
+
+
+def _summary(net, model, data, history, rule, train_seconds: float) -> dict[str, Any]:
+    """Test accuracy, training time and history of a finished run."""
+    acc = evaluate(net, data.test.x, data.test.y)
     model.eval()
     out = {
         "test_accuracy": acc,
         "train_seconds": round(train_seconds, 1),
-        "n_train": len(y_tr),
-        "n_test": len(te.y),
+        "n_train": len(data.y_tr),
+        "n_test": len(data.test.y),
         "history": history,
         "final_train_acc": float(np.mean([history[-1]["train_acc"]])),
     }
-    if x_val is not None:
+    if rule.active:
         out.update(
-            n_val=len(y_val),
-            val_accuracy=checks[-1]["val_acc"],
+            n_val=len(data.y_val),
+            val_accuracy=rule.checks[-1]["val_acc"],
             images_seen=history[-1]["images"],
-            target_accuracy=target,
-            target_reached=bool(reached),
+            target_accuracy=rule.target,
+            target_reached=bool(rule.reached),
         )
     return out
 
@@ -336,8 +388,6 @@ class TrainState:
             f.unlink(missing_ok=True)
 
     def save(self, recipe, model, opt, sched, gen, epoch, elapsed, history) -> None:
-        from safetensors.torch import save_file
-
         tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
         opt_sd = opt.state_dict()
         for idx, st in opt_sd["state"].items():
@@ -362,8 +412,6 @@ class TrainState:
         tmp_m.replace(self.meta)
 
     def load(self, recipe, model, opt, sched, gen):
-        from safetensors.torch import load_file
-
         meta = json.loads(self.meta.read_text())
         if meta["recipe_hash"] != content_hash(recipe):
             raise RuntimeError(f"training state {self.meta} belongs to another recipe")
