@@ -72,7 +72,8 @@ def test_zoo_entries_follow_the_paper_schedule_and_are_not_trained_by_default():
             # "until 99.0% validation accuracy", on images held out of training
             assert r["target_accuracy"] == 0.99 and r["val_subset"] > 0 and r["val_every"] > 0
         cpu = entry.schedule("cpu")
-        assert cpu["train_subset"] == Z.M56_CPU_SUBSET[entry.arch]
+        # the cpu epoch fits in MNIST's 60,000 training images minus the held-out ones
+        assert 0 < cpu["train_subset"] <= 60_000 - cpu["val_subset"]
     for profile in ("smoke", "cpu", "paper"):
         assert not [n for n in Z.default_models(profile) if n in names]
 

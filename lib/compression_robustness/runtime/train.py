@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -242,6 +243,14 @@ class _StoppingRule:
         return self.reached
 
 
+def seed_everything(seed: int) -> None:
+    """Seed every random generator that building or training a model draws from: torch's
+    global generator (weight initialisation, dropout), numpy's and Python's."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def train(
     model: nn.Module,
     recipe: dict[str, Any],
@@ -265,7 +274,7 @@ def train(
 
     Returns a dict with ``test_accuracy``, ``train_seconds`` and the per-epoch history.
     """
-    torch.manual_seed(recipe["seed"])
+    seed_everything(recipe["seed"])
     gen = torch.Generator().manual_seed(recipe["seed"])
     spec = D.spec(recipe["dataset"])
     data = _training_data(recipe)

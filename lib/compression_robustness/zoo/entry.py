@@ -31,7 +31,7 @@ from compression_robustness.core.registry import Registry
 from compression_robustness.models import Normalize
 from compression_robustness.runtime import checkpoints as C
 from compression_robustness.runtime.costs import model_costs
-from compression_robustness.runtime.train import TrainState, full_recipe, train
+from compression_robustness.runtime.train import TrainState, full_recipe, seed_everything, train
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,7 @@ def get(
         log.warning(
             "training %s for profile %s (no checkpoint at %s)", name, profile, where.weights
         )
+        seed_everything(recipe["seed"])  # the initial weights too, not only the training
         model, masks, after_step, loss_fn = _prepare(entry, profile)
         # The resumable training state sits beside the weights it will become: committed
         # (so training resumes across machines) only when the model is small enough.
