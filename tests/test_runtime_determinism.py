@@ -51,3 +51,29 @@ def test_two_trainings_in_fresh_processes_give_the_same_checkpoint(tmp_path):
     b = _train_once(tmp_path, 1, "b")
     assert a["sha256"] == b["sha256"], (a, b)
     assert a["accuracy"] == b["accuracy"]
+
+
+@needs_mirror
+def test_two_concurrent_first_runs_train_once_and_share_the_checkpoint(tmp_path):
+    """The second process waits on the checkpoint's lock and then loads what the first
+    trained: one checkpoint, one manifest, no temporary files, the same sha256."""
+    env = {**os.environ, "CRS_DATA_DIR": str(tmp_path / "shared")}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e[-2000:] for _, e in outs]
+    shas = {json.loads(o.strip().splitlines()[-1])["sha256"] for o, _ in outs}
+    assert len(shas) == 1
+    folder = tmp_path / "shared" / "checkpoints" / "smoke"
+    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".safetensors")
+    trained = sum("training lenet5-determinism" in e for _, e in outs)
+    assert trained == 1, "both processes trained"

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from compression_robustness.core import paths
+from compression_robustness.core.io import atomic_write
 from compression_robustness.core.registry import ConfigError, Registry
 
 log = logging.getLogger(__name__)
@@ -112,18 +113,19 @@ def _unavailable(name: str, expected: str, extra: str = "") -> DataUnavailableEr
 
 
 def _atomic_save_npy(path: Path, arr: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, arr)
-    tmp.replace(path)
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:  # a file object: np.save adds no ".npy" to its name
+            np.save(fh, arr)
+
+    atomic_write(path, write)
 
 
 def _gunzip_into(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".tmp")
-    with gzip.open(src, "rb") as fi, open(tmp, "wb") as fo:
-        shutil.copyfileobj(fi, fo)
-    tmp.replace(dst)
+    def write(tmp: Path) -> None:
+        with gzip.open(src, "rb") as fi, open(tmp, "wb") as fo:
+            shutil.copyfileobj(fi, fo)
+
+    atomic_write(dst, write)
 
 
 def _read_idx(path: Path) -> np.ndarray:

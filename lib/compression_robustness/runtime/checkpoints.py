@@ -15,17 +15,19 @@ result whose model is missing retrains the model (``make models``).
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
+from compression_robustness.core.io import atomic_write
 from compression_robustness.core.provenance import (
     canonical_json,
     content_hash,
@@ -70,24 +72,19 @@ class CheckpointPaths:
         return self.manifest.is_file() and self.weights_file() is not None
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def save(model: nn.Module, where: CheckpointPaths, manifest: dict[str, Any]) -> dict[str, Any]:
     """Write weights (atomically) and a manifest with their sha256; returns the manifest."""
     where.weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = where.weights.with_name(where.weights.name + f".tmp{os.getpid()}")
-    save_file(state, str(tmp), metadata={"recipe": canonical_json(manifest.get("recipe", {}))})
-    digest = sha256_file(tmp)
-    size = tmp.stat().st_size
+    meta = {"recipe": canonical_json(manifest.get("recipe", {}))}
+    blob = safetensors_bytes(
+        state, metadata=meta
+    )  # safetensors bytes, so the size is known up front
+    digest = hashlib.sha256(blob).hexdigest()
+    size = len(blob)
     committed = where.large is None or size <= MAX_COMMITTED_BYTES
     target = where.weights if committed else where.large
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp.replace(target)
+    atomic_write(target, lambda tmp: tmp.write_bytes(blob))
     for stale in (where.weights, where.large):  # one copy only
         if stale is not None and stale != target and stale.is_file():
             stale.unlink()
@@ -100,7 +97,10 @@ def save(model: nn.Module, where: CheckpointPaths, manifest: dict[str, Any]) -> 
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "provenance": provenance(),
     }
-    _atomic_write_text(where.manifest, json.dumps(full, indent=2, sort_keys=True) + "\n")
+    atomic_write(
+        where.manifest,
+        lambda tmp: tmp.write_text(json.dumps(full, indent=2, sort_keys=True) + "\n"),
+    )
     return full
 
 

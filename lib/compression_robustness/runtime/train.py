@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import time
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from torch import nn
 from tqdm import tqdm
 
 from compression_robustness import data as D
+from compression_robustness.core.io import atomic_write
 from compression_robustness.core.provenance import content_hash
 from compression_robustness.models import Normalize
 
@@ -413,12 +413,8 @@ class TrainState:
             "sched": {k: v for k, v in sched.state_dict().items() if k != "lr_lambdas"},
         }
         self.tensors.parent.mkdir(parents=True, exist_ok=True)
-        tmp_t = self.tensors.with_name(self.tensors.name + f".tmp{os.getpid()}")
-        tmp_m = self.meta.with_name(self.meta.name + f".tmp{os.getpid()}")
-        save_file(tensors, str(tmp_t))
-        tmp_m.write_text(json.dumps(meta))
-        tmp_t.replace(self.tensors)
-        tmp_m.replace(self.meta)
+        atomic_write(self.tensors, lambda tmp: save_file(tensors, str(tmp)))
+        atomic_write(self.meta, lambda tmp: tmp.write_text(json.dumps(meta)))
 
     def load(self, recipe, model, opt, sched, gen):
         meta = json.loads(self.meta.read_text())

@@ -26,6 +26,7 @@ from compression_robustness.compression import (
     prune_masks,
 )
 from compression_robustness.core import paths
+from compression_robustness.core.io import file_lock
 from compression_robustness.core.params import check_profile
 from compression_robustness.core.registry import Registry
 from compression_robustness.models import Normalize
@@ -214,10 +215,7 @@ def get(
     entry = ZOO.get(name)
     recipe = entry.recipe(profile)
     where = checkpoint_paths(name, profile)
-    if where.exists():
-        model = build(entry, profile)
-        manifest = C.load_into(model, where)
-    else:
+    if not where.exists():
         if where.has_manifest():
             log.warning(
                 "the weights of %s (profile %s) are not here (%s bytes, over the %s-byte limit "
@@ -232,52 +230,61 @@ def get(
                 f"no checkpoint for {name!r} in profile {profile!r} at {where.weights}; "
                 f"train it with `make models PROFILE={profile}` or allow training"
             )
-        log.warning(
-            "training %s for profile %s (no checkpoint at %s)", name, profile, where.weights
-        )
-        seed_everything(recipe["seed"])  # the initial weights too, not only the training
-        model, masks, after_step, loss_fn = _prepare(entry, profile)
-        # The resumable training state sits beside the weights it will become: committed
-        # (so training resumes across machines) only when the model is small enough.
-        nbytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
-        big = where.large is not None and nbytes > C.MAX_COMMITTED_BYTES
-        stem = (where.large if big else where.weights).with_suffix("")
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        info = train(
-            model,
-            recipe,
-            progress=progress,
-            state_path=stem,
-            loss_fn=loss_fn,
-            after_step=after_step,
-        )
-        spec = D.spec(entry.dataset)
-        manifest = C.save(
-            model,
-            where,
-            {
-                "name": name,
-                "profile": profile,
-                "recipe": recipe,
-                "dataset": entry.dataset,
-                "family": entry.family,
-                "test_accuracy": info["test_accuracy"],
-                "train_seconds": info["train_seconds"],
-                "n_train": info["n_train"],
-                "n_test": info["n_test"],
-                "history": info["history"],
-                # the validation stopping rule's outcome, for recipes that have one
-                **{
-                    k: info[k]
-                    for k in ("n_val", "val_accuracy", "images_seen", "target_reached")
-                    if k in info
-                },
-                "costs": model_costs(model.eval(), spec.shape, masks),
-            },
-        )
-        TrainState(stem).remove()
+        # one process trains; a second one waits here, then loads what the first wrote
+        with file_lock(where.manifest, what=f"the checkpoint of {name} ({profile})"):
+            if not where.exists():
+                _train(entry, profile, recipe, where, progress)
+    model = build(entry, profile)
+    manifest = C.load_into(model, where)
     model.eval()
     return ZooModel(name, model, manifest, D.spec(entry.dataset))
+
+
+def _train(entry: ZooEntry, profile: str, recipe: dict[str, Any], where, progress: bool) -> None:
+    """Train the entry from its preparation (resuming an interrupted run) and save it."""
+    name = entry.name
+    log.warning("training %s for profile %s (no checkpoint at %s)", name, profile, where.weights)
+    seed_everything(recipe["seed"])  # the initial weights too, not only the training
+    model, masks, after_step, loss_fn = _prepare(entry, profile)
+    # The resumable training state sits beside the weights it will become: committed
+    # (so training resumes across machines) only when the model is small enough.
+    nbytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+    big = where.large is not None and nbytes > C.MAX_COMMITTED_BYTES
+    stem = (where.large if big else where.weights).with_suffix("")
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    info = train(
+        model,
+        recipe,
+        progress=progress,
+        state_path=stem,
+        loss_fn=loss_fn,
+        after_step=after_step,
+    )
+    spec = D.spec(entry.dataset)
+    C.save(
+        model,
+        where,
+        {
+            "name": name,
+            "profile": profile,
+            "recipe": recipe,
+            "dataset": entry.dataset,
+            "family": entry.family,
+            "test_accuracy": info["test_accuracy"],
+            "train_seconds": info["train_seconds"],
+            "n_train": info["n_train"],
+            "n_test": info["n_test"],
+            "history": info["history"],
+            # the validation stopping rule's outcome, for recipes that have one
+            **{
+                k: info[k]
+                for k in ("n_val", "val_accuracy", "images_seen", "target_reached")
+                if k in info
+            },
+            "costs": model_costs(model.eval(), spec.shape, masks),
+        },
+    )
+    TrainState(stem).remove()
 
 
 @dataclass(frozen=True)
