@@ -173,7 +173,7 @@ def section_pgd(model, spec, x, y, args) -> dict:
     plain.requires_grad_(True)
     copies["art"].requires_grad_(True)
     art_est = E.stock_classifier(copies["art"], spec)
-    start = A.build("pgd", E.make_classifier(copies["lib"], spec), eps=8, alpha=2, max_iter=1)
+    start = A.create("pgd", E.make_classifier(copies["lib"], spec), eps=8, alpha=2, max_iter=1)
     x_start = start.random_start(x)  # the library's seeded start, shared by the floors
 
     def lib(name, compiled, **kw):
@@ -181,7 +181,7 @@ def section_pgd(model, spec, x, y, args) -> dict:
             est = E.make_classifier(
                 copies["libc" if compiled else "lib"], spec, B, compile=compiled
             )
-            A.build(name, est, batch_size=B, **kw).generate(xn, yn)
+            A.create(name, est, batch_size=B, **kw).generate(xn, yn)
             if compiled:
                 status[name] = est.compile_status
 
@@ -419,7 +419,7 @@ def section_small(kind, model, spec, x, y, args) -> dict:
     def lib(compiled):
         def run():
             est = E.make_classifier(m_libc if compiled else m_lib, spec, n, compile=compiled)
-            outputs["library" + (" compiled" if compiled else "")] = A.build(
+            outputs["library" + (" compiled" if compiled else "")] = A.create(
                 name, est, batch_size=n, **params
             ).generate(xn, yn)
             if compiled:

@@ -73,10 +73,18 @@ def imports_of(path: Path, known: set[str]) -> set[str]:
     return out
 
 
+#: packages that import every one of their modules by discovery (``pkgutil``), so that a
+#: module registers its entries by being there; the graph counts those imports too
+DISCOVERING = {f"{ROOT}.attacks"}
+
+
 def graph() -> dict[str, set[str]]:
     mods = modules()
     known = set(mods)
-    return {m: imports_of(p, known) for m, p in mods.items()}
+    g = {m: imports_of(p, known) for m, p in mods.items()}
+    for pkg in DISCOVERING:
+        g[pkg] |= {m for m in known if m.rsplit(".", 1)[0] == pkg}
+    return g
 
 
 def part(module: str) -> str | None:
@@ -118,6 +126,19 @@ def test_the_import_graph_has_no_cycle():
 def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_a_discovering_package_imports_each_of_its_modules():
+    code = (
+        "import sys, importlib; importlib.import_module(sys.argv[1]); "
+        "print('\\n'.join(sorted(sys.modules)))"
+    )
+    for pkg in DISCOVERING:
+        out = subprocess.run(
+            [sys.executable, "-c", code, pkg], capture_output=True, text=True, check=True
+        ).stdout.split()
+        own = {m for m in modules() if m.rsplit(".", 1)[0] == pkg}
+        assert own and own <= set(out), f"{pkg} does not import {sorted(own - set(out))}"
 
 
 def test_every_module_belongs_to_a_layer():

@@ -17,6 +17,7 @@ from torch import nn
 from compression_robustness import attacks as A
 from compression_robustness import data as D
 from compression_robustness.core.registry import ConfigError, UnknownNameError
+from compression_robustness.core.units import Unit
 from compression_robustness.models import Normalize
 from compression_robustness.runtime import estimator as E
 from tests.conftest import needs_mirror
@@ -121,8 +122,8 @@ def test_attacks_lower_accuracy_and_stronger_is_never_better(mnist, name, weak, 
     est, x, y = mnist
     x, y = x[:16], y[:16]
     clean = _acc(est, x, y)
-    acc_weak = _acc(est, A.build(name, est, **weak).generate(x, y), y)
-    acc_strong = _acc(est, A.build(name, est, **strong).generate(x, y), y)
+    acc_weak = _acc(est, A.create(name, est, **weak).generate(x, y), y)
+    acc_strong = _acc(est, A.create(name, est, **strong).generate(x, y), y)
     assert acc_strong < clean
     assert acc_strong <= acc_weak + 1 / 16  # one example of noise
 
@@ -141,11 +142,11 @@ def test_attacks_lower_accuracy_and_stronger_is_never_better(mnist, name, weak, 
 def test_anytime_recording_equals_separate_runs(mnist, name, params, grid):
     est, x, y = mnist
     x, y = x[:12], y[:12]
-    one = A.build(name, est, max_iter=grid[-1], record_at=grid, **params)
+    one = A.create(name, est, max_iter=grid[-1], record_at=grid, **params)
     x_last = one.generate(x, y)
     rec = one.record.set_index("iterations")
     for k in grid:
-        sep = A.build(name, est, max_iter=k, record_at=[k], **params)
+        sep = A.create(name, est, max_iter=k, record_at=[k], **params)
         xk = sep.generate(x, y)
         row = sep.record.iloc[0]
         assert row["accuracy"] == rec.loc[k, "accuracy"], k
@@ -159,7 +160,7 @@ def test_anytime_recording_equals_separate_runs(mnist, name, params, grid):
 @needs_mirror
 def test_fgsm_equals_arts_fast_gradient_method(mnist):
     est, x, y = mnist
-    ours = A.build("fgsm", est, eps=25).generate(x, y)
+    ours = A.create("fgsm", est, eps=25).generate(x, y)
     art = FastGradientMethod(est, norm=np.inf, eps=25 / 255, batch_size=len(x)).generate(x, y)
     assert np.mean(np.isclose(ours, art, atol=1e-6)) > 0.999
 
@@ -176,7 +177,7 @@ def test_cw_l2_matches_arts_carlini_l2(mnist):
     """
     est, x, y = mnist
     c, it, lr = 10.0, 50, 0.1
-    ours = A.build("cw_l2", est, c=c, max_iter=it, learning_rate=lr).generate(x, y)
+    ours = A.create("cw_l2", est, c=c, max_iter=it, learning_rate=lr).generate(x, y)
     art = CarliniL2Method(
         est,
         confidence=0.0,
@@ -197,7 +198,7 @@ def test_cw_l2_matches_arts_carlini_l2(mnist):
 @needs_mirror
 def test_cw_l2_keeps_the_best_so_far(mnist):
     est, x, y = mnist
-    atk = A.build("cw_l2", est, c=10.0, max_iter=30, learning_rate=0.1, record_at=[0, 1, 10, 30])
+    atk = A.create("cw_l2", est, c=10.0, max_iter=30, learning_rate=0.1, record_at=[0, 1, 10, 30])
     atk.generate(x, y)
     acc = atk.record["accuracy"].to_numpy()
     assert acc[0] == 1.0 and np.all(np.diff(acc) <= 0)  # best-so-far: never worse
@@ -213,7 +214,7 @@ def test_deepfool_matches_arts_deepfool(mnist):
     """
     est, x, y = mnist
     for it in (2, 5):
-        ours = A.build("deepfool", est, max_iter=it).generate(x, y)
+        ours = A.create("deepfool", est, max_iter=it).generate(x, y)
         art = DeepFool(
             est, max_iter=it, epsilon=0.02, nb_grads=10, batch_size=len(x), verbose=False
         )
@@ -236,8 +237,8 @@ def test_generic_art_path_matches_the_fast_path(mnist_weights, mnist):
         ("genattack", dict(eps=102, max_iter=20)),
         ("local_search", dict(eps=255, max_iter=3, **LS)),
     ]:
-        a = A.build(name, est, **params).generate(x, y)
-        b = A.build(name, generic, batch_size=len(x), **params).generate(x, y)
+        a = A.create(name, est, **params).generate(x, y)
+        b = A.create(name, generic, batch_size=len(x), **params).generate(x, y)
         assert np.mean(np.isclose(a, b, atol=1e-4)) > 0.99, name
 
 
@@ -268,7 +269,7 @@ def test_black_box_stay_in_the_ball_count_queries_and_use_no_gradients(
     x, y = x[:8], y[:8]
     _forbid_gradients(monkeypatch, est)
     assert A.ATTACKS.get(name).black_box
-    atk = A.build(name, est, **params)
+    atk = A.create(name, est, **params)
     adv = atk.generate(x, y)
     assert np.abs(adv - x).max() <= 16 / 255 + 1e-6
     assert adv.min() >= 0.0 and adv.max() <= 1.0
@@ -290,7 +291,7 @@ def test_black_box_stay_in_the_ball_count_queries_and_use_no_gradients(
 def test_genattack_default_target_and_explicit_targets(mnist):
     est, x, y = mnist
     x, y = x[:8], y[:8]
-    atk = A.build("genattack", est, eps=102, max_iter=20)
+    atk = A.create("genattack", est, eps=102, max_iter=20)
     np.testing.assert_array_equal(atk.targets(torch.from_numpy(y)).numpy(), (y + 1) % 10)
     adv = atk.generate(x, y, target=3)
     pred = est.torch_predict(torch.from_numpy(adv)).argmax(1).numpy()
@@ -311,7 +312,7 @@ def test_genattack_success_rate_is_close_to_foolbox(mnist_weights, mnist):
     est, x, y = mnist
     spec = D.spec("mnist")
     target = (y + 1) % 10
-    ours = A.build("genattack", est, eps=102, max_iter=200, population=6, seed=0)
+    ours = A.create("genattack", est, eps=102, max_iter=200, population=6, seed=0)
     adv = ours.generate(x, y, target=target)
     rate_ours = np.mean(est.torch_predict(torch.from_numpy(adv)).argmax(1).numpy() == target)
 
@@ -329,16 +330,16 @@ def test_genattack_success_rate_is_close_to_foolbox(mnist_weights, mnist):
 
 def test_units_and_batch_size(untrained):
     est, x, y = untrained
-    assert A.build("fgsm", est, eps=8).eps == pytest.approx(8 / 255)
-    atk = A.build("bim", est, eps=8, alpha=2, max_iter=5)
+    assert A.create("fgsm", est, eps=8).eps == pytest.approx(8 / 255)
+    atk = A.create("bim", est, eps=8, alpha=2, max_iter=5)
     assert atk.eps == pytest.approx(8 / 255) and atk.eps_step == pytest.approx(2 / 255)
-    assert A.build("local_search", est, eps=8).eps == pytest.approx(8 / 255)
-    assert A.build("genattack", est, eps=8).eps == pytest.approx(8 / 255)
-    ifgm = A.build("ifgm", est)  # Zhao et al.: 0.02 per step in [0, 1] units, 12 iterations
+    assert A.create("local_search", est, eps=8).eps == pytest.approx(8 / 255)
+    assert A.create("genattack", est, eps=8).eps == pytest.approx(8 / 255)
+    ifgm = A.create("ifgm", est)  # Zhao et al.: 0.02 per step in [0, 1] units, 12 iterations
     assert ifgm.eps_step == 0.02 and ifgm.max_iter == 12 and ifgm.eps is None
-    cw = A.build("cw_l2", est, c=0.5, max_iter=10)
+    cw = A.create("cw_l2", est, c=0.5, max_iter=10)
     assert cw.c == 0.5 and cw.confidence == 0.0
-    assert A.build("deepfool", est).overshoot == 0.02
+    assert A.create("deepfool", est).overshoot == 0.02
     # batched by default: the estimator's batch size, never ART's 1
     for name, params in [
         ("fgsm", dict(eps=8)),
@@ -349,19 +350,19 @@ def test_units_and_batch_size(untrained):
         ("local_search", dict(eps=8)),
         ("genattack", dict(eps=8)),
     ]:
-        assert A.build(name, est, **params).batch_size == 64, name
+        assert A.create(name, est, **params).batch_size == 64, name
     for name in ("fgsm", "bim", "ifgm", "cw_l2", "deepfool", "local_search", "genattack"):
         info = A.ATTACKS.get(name)
-        assert info.eps_unit and info.description
+        assert isinstance(info.unit, Unit) and info.title and info.description
         assert info.black_box == (name in ("local_search", "genattack"))
 
 
 def test_ifgm_steps_have_the_stated_l2_norm(untrained):
     est, x, y = untrained
     x = np.full_like(x, 0.5)  # no clipping
-    adv = A.build("ifgm", est, eps=0.3, max_iter=1).generate(x, y)
+    adv = A.create("ifgm", est, eps=0.3, max_iter=1).generate(x, y)
     np.testing.assert_allclose(_l2(adv - x), 0.3, rtol=1e-4)
-    adv = A.build("ifgm", est, eps=0.3, max_iter=3, max_norm=0.5).generate(x, y)
+    adv = A.create("ifgm", est, eps=0.3, max_iter=3, max_norm=0.5).generate(x, y)
     assert _l2(adv - x).max() <= 0.5 + 1e-5
 
 
@@ -392,17 +393,17 @@ def test_ifgm_steps_have_the_stated_l2_norm(untrained):
 def test_bad_parameters_name_the_parameter(untrained, name, params, param):
     est, x, y = untrained
     with pytest.raises(ConfigError, match=f"`{param}`"):
-        A.build(name, est, **params)
+        A.create(name, est, **params)
 
 
 def test_unknown_attack_and_missing_labels(untrained):
     est, x, y = untrained
     with pytest.raises(UnknownNameError, match="genattack") as err:
-        A.build("genatack", est, eps=8)
+        A.create("genatack", est, eps=8)
     assert "`attack`" in str(err.value)
     for name, params in [("cw_l2", dict(c=1.0)), ("local_search", dict(eps=8))]:
         with pytest.raises(ConfigError, match="`y`"):
-            A.build(name, est, **params).generate(x)
+            A.create(name, est, **params).generate(x)
 
 
 def test_deepfool_leaves_misclassified_examples_alone(untrained):
@@ -410,7 +411,7 @@ def test_deepfool_leaves_misclassified_examples_alone(untrained):
     est, x, y = untrained
     wrong = est.torch_predict(torch.from_numpy(x)).argmax(1).numpy() != y
     assert wrong.any() and (~wrong).any()
-    atk = A.build("deepfool", est, max_iter=5, record_at=[0, 1, 5])
+    atk = A.create("deepfool", est, max_iter=5, record_at=[0, 1, 5])
     adv = atk.generate(x, y)
     np.testing.assert_array_equal(adv[wrong], x[wrong])
     assert np.all(atk.record["accuracy"].to_numpy() <= _acc(est, x, y))

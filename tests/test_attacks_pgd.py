@@ -21,7 +21,7 @@ def setup():
 def _pgd(est, **kw):
     params = dict(eps=8.0, alpha=2.0, max_iter=15, seed=3, batch_size=7)
     params.update(kw)
-    return A.build("pgd", est, **params)
+    return A.create("pgd", est, **params)
 
 
 def test_recording_every_5th_equals_separate_runs_with_the_same_start(setup):
@@ -81,4 +81,4 @@ def test_units_and_bad_parameters(setup):
     with pytest.raises(ConfigError, match="`record_at`"):
         _pgd(est, max_iter=5, record_at=[10])
     with pytest.raises(UnknownNameError, match="pgd"):
-        A.build("pgdd", est)
+        A.create("pgdd", est)

@@ -1,8 +1,17 @@
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from compression_robustness import book
-from compression_robustness.evaluate.store import CORE_COLUMNS, PROVENANCE_COLUMNS, ResultStore
+from compression_robustness.core.provenance import canonical_json
+from compression_robustness.evaluate.store import (
+    CORE_COLUMNS,
+    PROVENANCE_COLUMNS,
+    ResultStore,
+    rekey,
+)
 
 
 @pytest.fixture
@@ -85,6 +94,71 @@ def test_key_depends_on_every_config_value(store):
     a = {"model": "m", "eps": 2.0, "seed": 0}
     assert store.key(a) == store.key(dict(reversed(list(a.items()))))
     assert store.key(a) != store.key({**a, "eps": 2.5})
+
+
+LEGACY = "0-255 pixel units (L-inf)"
+
+
+def _to_enum(cfg):
+    """The migration's kind of transform: a long free-string unit becomes the enum value."""
+    return {**cfg, "eps_unit": "0-255"} if cfg["eps_unit"] == LEGACY else cfg
+
+
+def _legacy_store(root: Path) -> tuple[ResultStore, list[dict]]:
+    store = ResultStore("smoke", "sweep", root=root)
+    cfgs = [
+        {"model": "m", "attack": "pgd", "eps": 2.0, "eps_unit": LEGACY, "seed": 0},
+        {"model": "m", "attack": "pgd", "eps": 4.0, "eps_unit": LEGACY, "seed": 0},
+        {"model": "m", "attack": "deepfool", "eps": float("nan"), "eps_unit": "none", "seed": 0},
+    ]
+    store.cells(cfgs, _compute_factory([]), progress=False)
+    store.table()
+    return store, cfgs
+
+
+def test_rekey_moves_cells_from_their_stored_configs_without_recomputing(tmp_path, monkeypatch):
+    monkeypatch.delenv("CRS_FORCE", raising=False)
+    store, cfgs = _legacy_store(tmp_path)
+    before = {store.key(c): pd.read_parquet(store.path(c)) for c in cfgs}
+    assert rekey("smoke", "sweep", _to_enum, root=tmp_path) == 2
+    new_cfgs = [_to_enum(c) for c in cfgs]
+    assert sorted(f.stem for f in store.root.glob("*.parquet")) == sorted(
+        store.key(c) for c in new_cfgs
+    )
+    for old, new in zip(cfgs, new_cfgs, strict=True):
+        a, b = before[store.key(old)], pd.read_parquet(store.path(new))
+        assert b["config_hash"].eq(store.key(new)).all()
+        assert json.loads(b["config_json"].iloc[0]) == json.loads(canonical_json(new))
+        assert (b["eps_unit"] == new["eps_unit"]).all()  # the column that mirrors it
+        same = [c for c in a.columns if c not in ("config_hash", "config_json", "eps_unit")]
+        pd.testing.assert_frame_equal(a[same], b[same])  # nothing else changed
+    calls = []
+    store.cells(new_cfgs, _compute_factory(calls), progress=False)
+    assert calls == [], "a re-keyed cell was recomputed"
+    table = pd.read_parquet(store.table_path)  # the consolidated table follows
+    assert sorted(table["config_hash"].unique()) == sorted(store.key(c) for c in new_cfgs)
+    assert set(table["eps_unit"]) == {"0-255", "none"}
+    assert rekey("smoke", "sweep", _to_enum, root=tmp_path) == 0  # idempotent
+
+
+def test_rekey_resumes_after_an_interruption(tmp_path, monkeypatch):
+    monkeypatch.delenv("CRS_FORCE", raising=False)
+    store, cfgs = _legacy_store(tmp_path)
+    saved = store.path(cfgs[0]).read_bytes()
+    rekey("smoke", "sweep", _to_enum, root=tmp_path)
+    store.path(cfgs[0]).write_bytes(saved)  # as if killed before the old file was deleted
+    assert rekey("smoke", "sweep", _to_enum, root=tmp_path) == 1
+    assert not store.has(cfgs[0]) and store.has(_to_enum(cfgs[0]))
+    assert len(list(store.root.glob("*.parquet"))) == 3
+
+
+def test_rekey_refuses_to_merge_two_cells(tmp_path, monkeypatch):
+    monkeypatch.delenv("CRS_FORCE", raising=False)
+    store, cfgs = _legacy_store(tmp_path)
+    files = sorted(store.root.glob("*.parquet"))
+    with pytest.raises(ValueError, match="would overwrite"):
+        rekey("smoke", "sweep", lambda c: {**c, "eps": 1.0}, root=tmp_path)
+    assert sorted(store.root.glob("*.parquet")) == files  # nothing moved
 
 
 def test_compute_summary_adds_training_and_cell_time_per_chapter(isolated_data):

@@ -52,7 +52,7 @@ def samples():
 
 
 def _pgd(est, x, y, **kw):
-    atk = A.build("pgd", est, eps=64, alpha=16, max_iter=4, record_at=[0, 1, 2, 3, 4], **kw)
+    atk = A.create("pgd", est, eps=64, alpha=16, max_iter=4, record_at=[0, 1, 2, 3, 4], **kw)
     adv = atk.generate(x, y)
     return adv, atk.record
 
@@ -105,8 +105,8 @@ def test_traced_path_gives_identical_attacks_and_caps_the_compiled_sizes(samples
     assert est._compiled.sizes == {8, 4}
     assert not est._compiled.accepts(3) and est._compiled.accepts(8)
     for name, params in [("cw_l2", dict(c=1.0, max_iter=3)), ("deepfool", dict(max_iter=3))]:
-        a = A.build(name, est, **params)
-        b = A.build(name, eager, **params)
+        a = A.create(name, est, **params)
+        b = A.create(name, eager, **params)
         np.testing.assert_array_equal(a.generate(x, y), b.generate(x, y))
         assert a.record.equals(b.record), name
 
@@ -128,8 +128,8 @@ def test_inductor_compiled_attacks_record_the_same_accuracy_as_eager(samples):
     np.testing.assert_allclose(rec["accuracy"], rec_ref["accuracy"], atol=1 / 20 + 1e-9)
     np.testing.assert_allclose(rec["loss"], rec_ref["loss"], rtol=1e-3)
     for name, params in [("cw_l2", dict(c=10.0, max_iter=5)), ("deepfool", dict(max_iter=3))]:
-        a = A.build(name, est, record_at=[0, 1, 3], **params)
-        b = A.build(name, eager, record_at=[0, 1, 3], **params)
+        a = A.create(name, est, record_at=[0, 1, 3], **params)
+        b = A.create(name, eager, record_at=[0, 1, 3], **params)
         xa, xb = a.generate(x, y), b.generate(x, y)
         assert np.mean(np.isclose(xa, xb, atol=1e-4)) > 0.99, name
         for col in ("accuracy", "success_rate"):

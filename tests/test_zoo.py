@@ -27,7 +27,7 @@ def test_every_zoo_entry_builds_runs_wraps_in_art_and_survives_an_attack(name):
     assert torch.isfinite(xr.grad).all()
     assert (len(binary_layers(model)) > 0) == (entry.family == "binary")
     est = E.make_classifier(model, spec, batch_size=4)
-    atk = A.build("pgd", est, eps=2.0, alpha=0.5, max_iter=1, record_at=[0, 1])
+    atk = A.create("pgd", est, eps=2.0, alpha=0.5, max_iter=1, record_at=[0, 1])
     adv = atk.generate(x.numpy(), y.numpy())
     assert np.abs(adv - x.numpy()).max() <= 2 / 255 + 1e-6
     assert list(atk.record["iterations"]) == [0, 1]

@@ -11,6 +11,9 @@ Commands:
 ``unused-results --used LOG [--profile P] [--delete]``
     list (or delete) the stored cells that a run with ``CRS_USED_LOG=LOG`` set did not
     use, in the chapters it ran, and rewrite those chapters' consolidated tables.
+``verify [--profile P ...]``
+    check every checkpoint against its manifest's sha256 and every result cell and
+    consolidated table against its recorded content hash and key; exit 1 on any problem.
 ``headlines [--profile P] [--out FILE]``
     write the headline numbers of a profile's stored results as JSON (the reference that
     ``tests/test_evaluate_reference.py`` checks the committed cpu results against).
@@ -110,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     cp.add_argument("profile")
     hd = sub.add_parser("has-data", help="exit 0 if a dataset can be loaded here, else 1")
     hd.add_argument("dataset")
+    vf = sub.add_parser("verify", help="check every checkpoint and result against its records")
+    vf.add_argument("--profile", action="append", help="profile(s) to check (default: all)")
     hl = sub.add_parser("headlines", help="headline numbers of the stored results (JSON)")
     hl.add_argument("--profile", default="cpu")
     hl.add_argument("--out")
@@ -118,8 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        if getattr(args, "profile", None) is not None:
-            check_profile(args.profile)
+        for prof in (
+            [args.profile]
+            if isinstance(getattr(args, "profile", None), str)
+            else (getattr(args, "profile", None) or [])
+        ):
+            check_profile(prof)
         if args.cmd == "train-zoo":
             _train_zoo(args)
         elif args.cmd == "fold-parameters":
@@ -128,6 +137,21 @@ def main(argv: list[str] | None = None) -> int:
             fold_parameters(args.notebooks)
         elif args.cmd == "unused-results":
             _unused_results(args)
+        elif args.cmd == "verify":
+            from compression_robustness.evaluate.integrity import verify_checkpoints, verify_results
+
+            bad = 0
+            for prof in args.profile or list(PROFILES):
+                n_ck, p_ck = verify_checkpoints(prof)
+                n_re, p_re = verify_results(prof)
+                for problem in p_ck + p_re:
+                    print(f"FAILED {problem.path}: {problem.message}", file=sys.stderr)
+                bad += len(p_ck) + len(p_re)
+                print(
+                    f"{prof}: {n_ck} checkpoints, {n_re} result cells checked, "
+                    f"{len(p_ck) + len(p_re)} problems"
+                )
+            return 1 if bad else 0
         elif args.cmd == "headlines":
             import json
 

@@ -1,26 +1,37 @@
 """Attacks behind a registry, in the papers' units, as ART ``EvasionAttack`` objects.
 
 Every builder takes the ART estimator and the attack's parameters *in the paper's units*
-(for example ε in 0-255 pixel units) and converts them. Modules:
+(for example ε in 0-255 pixel units) and converts them. The registry is timm-style:
+:func:`create` (``create_model``), :func:`list_attacks` (``list_models``) and
+:func:`register` (``register_model``); each entry is an :class:`AttackSpec` that describes
+itself (unit and norm as enums, black-box or not, title, and for BreakingBED's sweep its
+grid axes, stress axis, anytime recording, grid point -> parameters and target policy), so
+adding an attack to the sweep is one module that registers it plus its profile values.
+Modules:
 
-* :mod:`.base`: the registry and unit conversions;
+* :mod:`.base`: the registry, :class:`AttackSpec` and unit conversions;
 * :mod:`.gradient`: white-box attacks with anytime recording (PGD, FGSM, BIM, IFGM,
   C&W L2, DeepFool);
 * :mod:`.blackbox`: score-based black-box attacks with query counting and anytime
   recording (LocalSearch, GenAttack);
 * :mod:`.pixel_noise`: model-agnostic pixel perturbations (Cheng & Hu) and the black-box
-  Pointwise attack (Schott et al.).
+  Pointwise attack (Schott et al.);
+* :mod:`.art_backed`: ART's own PGD and DeepFool (the independent checks) and its
+  BoundaryAttack.
 """
 
 from __future__ import annotations
 
-from art.attacks.attack import EvasionAttack
+import importlib
+import pkgutil
 
-from compression_robustness.attacks import blackbox, gradient, pixel_noise  # noqa: F401  (register their attacks)
 from compression_robustness.attacks.base import (
     ATTACKS,
-    PIXEL,
-    AttackInfo,
+    AttackSpec,
+    SweepPoint,
+    create,
+    list_attacks,
+    next_class,
     normalise_record_at,
     pixels_to_unit,
     register,
@@ -34,11 +45,23 @@ from compression_robustness.attacks.gradient import (
     RecordingPGD,
     resolve_batch_size,
 )
+from compression_robustness.core.units import PIXEL
+
+#: every module of this package, imported so that each registers its attacks: a new attack
+#: is one new module here (tests/test_architecture.py counts these as the package's imports)
+MODULES = tuple(
+    importlib.import_module(f"{__name__}.{m.name}")
+    for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)
+)
 
 __all__ = [
     "ATTACKS",
     "PIXEL",
-    "AttackInfo",
+    "AttackSpec",
+    "SweepPoint",
+    "create",
+    "list_attacks",
+    "next_class",
     "GenAttack",
     "LocalSearch",
     "RecordingBIM",
@@ -46,14 +69,8 @@ __all__ = [
     "RecordingDeepFool",
     "RecordingIFGM",
     "RecordingPGD",
-    "build",
     "normalise_record_at",
     "pixels_to_unit",
     "register",
     "resolve_batch_size",
 ]
-
-
-def build(name: str, estimator, **params) -> EvasionAttack:
-    """Build the attack ``name`` bound to ``estimator``; parameters in the paper's units."""
-    return ATTACKS.get(name).builder(estimator, **params)

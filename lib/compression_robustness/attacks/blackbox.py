@@ -30,7 +30,9 @@ from art.estimators.estimator import BaseEstimator
 from tqdm import tqdm
 
 from compression_robustness.attacks.base import (
-    AttackInfo,
+    AttackSpec,
+    SweepPoint,
+    next_class,
     normalise_record_at,
     pixels_to_unit,
     register,
@@ -38,6 +40,7 @@ from compression_robustness.attacks.base import (
 from compression_robustness.attacks.gradient import resolve_batch_size, true_labels
 from compression_robustness.core.params import check_number
 from compression_robustness.core.registry import ConfigError
+from compression_robustness.core.units import Norm, Unit
 from compression_robustness.runtime.estimator import DEFAULT_BATCH_SIZE, FastPyTorchClassifier
 
 
@@ -618,21 +621,60 @@ def build_genattack(
     )
 
 
+def _local_search_sweep(p: SweepPoint) -> dict:
+    return {
+        "eps": p.eps,
+        "max_iter": p.max_iter,
+        "record_at": p.iterations,
+        "seed": p.seed,
+        "max_candidates": p.options.get("ls_candidates", 128),
+    }
+
+
+def _genattack_sweep(p: SweepPoint) -> dict:
+    return {
+        "eps": p.eps,
+        "population": p.population,
+        "max_iter": p.max_iter,
+        "record_at": p.iterations,
+        "seed": p.seed,
+    }
+
+
 register(
     "local_search",
-    AttackInfo(
+    AttackSpec(
         build_local_search,
-        eps_unit="0-255 pixel units (L-inf bound); strength also = rounds (max_iter)",
-        description="LocalSearch (Narodytska & Kasiviswanathan 2017), score-based black-box",
+        unit=Unit.PIXEL_255,
+        norm=Norm.LINF,
+        title="LocalSearch, ε = 16",
+        description="LocalSearch (Narodytska & Kasiviswanathan 2017), score-based black-box; "
+        "L-inf bound eps, strength also = rounds (max_iter)",
         black_box=True,
+        anytime=True,
+        sweep_axes=frozenset({"eps", "iterations"}),
+        stress=("iterations", {"eps": 16.0}),
+        stress_label="rounds",
+        sweep_params=_local_search_sweep,
+        order=5,
     ),
 )
 register(
     "genattack",
-    AttackInfo(
+    AttackSpec(
         build_genattack,
-        eps_unit="0-255 pixel units (L-inf); strength also = generations (max_iter)",
-        description="GenAttack (Alzantot et al. 2019), targeted genetic black-box, default target (y+1) mod C",
+        unit=Unit.PIXEL_255,
+        norm=Norm.LINF,
+        title="GenAttack, ε = 8, N = 16",
+        description="GenAttack (Alzantot et al. 2019), targeted genetic black-box, target "
+        "(y+1) mod C; strength also = generations (max_iter)",
         black_box=True,
+        anytime=True,
+        sweep_axes=frozenset({"eps", "iterations", "population"}),
+        stress=("iterations", {"eps": 8.0, "population": 16}),
+        stress_label="generations",
+        sweep_params=_genattack_sweep,
+        target=next_class,
+        order=6,
     ),
 )

@@ -33,13 +33,15 @@ from art.estimators.estimator import BaseEstimator, LossGradientsMixin
 from tqdm import tqdm
 
 from compression_robustness.attacks.base import (
-    AttackInfo,
+    AttackSpec,
+    SweepPoint,
     normalise_record_at,
     pixels_to_unit,
     register,
 )
 from compression_robustness.core.params import check_number
 from compression_robustness.core.registry import ConfigError
+from compression_robustness.core.units import Norm, Unit
 from compression_robustness.runtime.estimator import DEFAULT_BATCH_SIZE, FastPyTorchClassifier
 
 
@@ -668,6 +670,31 @@ def build_bim(
     )
 
 
+def build_ifgsm(
+    estimator,
+    step: float,
+    max_iter: int,
+    eps: float | None = None,
+    record_at: Sequence[int] | None = None,
+    batch_size: int | None = None,
+    verbose: bool = False,
+) -> RecordingBIM:
+    """I-FGSM in [0, 1] input units (Zhao et al., Galloway et al.): ``max_iter`` L-inf
+    steps of ``step``, within ``eps`` (default ``step * max_iter``, so that only the [0, 1]
+    clipping binds); one step of ``step`` is FGSM."""
+    check_number("step", step, min=0, strict_min=True)
+    check_number("max_iter", max_iter, min=1, integer=True)
+    return RecordingBIM(
+        estimator,
+        eps=step * max_iter if eps is None else eps,
+        eps_step=step,
+        max_iter=max_iter,
+        record_at=record_at,
+        batch_size=resolve_batch_size(estimator, batch_size),
+        verbose=verbose,
+    )
+
+
 def build_ifgm(
     estimator,
     eps: float = 0.02,
@@ -744,51 +771,124 @@ def build_deepfool(
     )
 
 
+def _pgd_sweep(p: SweepPoint) -> dict:
+    # step eps/4, as in the paper's Fig. 2 (eps 2, alpha 0.5)
+    return {
+        "eps": p.eps,
+        "alpha": p.eps / 4,
+        "max_iter": p.max_iter,
+        "record_at": p.iterations,
+        "seed": p.seed,
+    }
+
+
+def _cw_sweep(p: SweepPoint) -> dict:
+    # the paper's eps of C&W is its trade-off constant c
+    return {"c": p.eps, "max_iter": p.max_iter, "record_at": p.iterations}
+
+
+def _deepfool_sweep(p: SweepPoint) -> dict:
+    return {"max_iter": p.max_iter, "record_at": p.iterations}
+
+
 register(
     "pgd",
-    AttackInfo(
+    AttackSpec(
         build_pgd,
-        eps_unit="0-255 pixel units (L-inf)",
+        unit=Unit.PIXEL_255,
+        norm=Norm.LINF,
+        title="PGD, i = 3",
         description="L-inf PGD with random start (Madry et al. 2018), anytime recording",
+        anytime=True,
+        sweep_axes=frozenset({"eps", "iterations"}),
+        stress=("eps", {"iterations": 3}),
+        stress_label="ε (0-255)",
+        sweep_params=_pgd_sweep,
+        order=2,
     ),
 )
 register(
     "fgsm",
-    AttackInfo(
+    AttackSpec(
         build_fgsm,
-        eps_unit="0-255 pixel units (L-inf)",
+        unit=Unit.PIXEL_255,
+        norm=Norm.LINF,
+        title="FGSM",
         description="FGSM, one signed-gradient step (Goodfellow et al. 2015)",
+        sweep_axes=frozenset({"eps"}),
+        stress=("eps", {}),
+        stress_label="ε (0-255)",
+        sweep_params=lambda p: {"eps": p.eps},
+        order=1,
     ),
 )
 register(
     "bim",
-    AttackInfo(
+    AttackSpec(
         build_bim,
-        eps_unit="0-255 pixel units (L-inf); step alpha in the same units",
-        description="BIM / I-FGSM without random start (Kurakin et al. 2017), anytime recording",
+        unit=Unit.PIXEL_255,
+        norm=Norm.LINF,
+        title="BIM",
+        description="BIM / I-FGSM without random start (Kurakin et al. 2017), step alpha in "
+        "0-255 units, anytime recording",
+        anytime=True,
+    ),
+)
+register(
+    "ifgsm",
+    AttackSpec(
+        build_ifgsm,
+        unit=Unit.UNIT_INTERVAL,
+        norm=Norm.LINF,
+        title="IFGSM",
+        description="I-FGSM with L-inf steps in [0, 1] input units (Zhao et al.; one step is "
+        "Galloway et al.'s FGSM), no random start, anytime recording",
+        anytime=True,
     ),
 )
 register(
     "ifgm",
-    AttackInfo(
+    AttackSpec(
         build_ifgm,
-        eps_unit="L2 norm of each step in [0, 1] input units (Zhao et al.: 0.02 x 12 iterations)",
-        description="iterative FGM with L2-normalised steps, clipped to [0, 1], anytime recording",
+        unit=Unit.UNIT_INTERVAL,
+        norm=Norm.L2,
+        title="IFGM",
+        description="iterative FGM with L2-normalised steps of eps in [0, 1] input units "
+        "(Zhao et al.: 0.02 x 12 iterations), clipped to [0, 1], anytime recording",
+        anytime=True,
     ),
 )
 register(
     "cw_l2",
-    AttackInfo(
+    AttackSpec(
         build_cw_l2,
-        eps_unit="trade-off constant c (dimensionless; ART's initial_const, not confidence)",
-        description="Carlini & Wagner L2, fixed c, Adam in tanh space, best-so-far anytime recording",
+        unit=Unit.CW_CONSTANT,
+        norm=Norm.L2,
+        title="C&W-L2, c = 1",
+        description="Carlini & Wagner L2, fixed trade-off constant c (ART's initial_const, not "
+        "confidence), Adam in tanh space, best-so-far anytime recording",
+        anytime=True,
+        sweep_axes=frozenset({"eps", "iterations"}),
+        stress=("iterations", {"eps": 1.0}),
+        stress_label="iterations",
+        sweep_params=_cw_sweep,
+        order=3,
     ),
 )
 register(
     "deepfool",
-    AttackInfo(
+    AttackSpec(
         build_deepfool,
-        eps_unit="none: strength = iterations (overshoot 0.02, dimensionless)",
-        description="DeepFool (Moosavi-Dezfooli et al. 2016), batched, anytime recording",
+        unit=Unit.NONE,
+        norm=Norm.L2,
+        title="DeepFool",
+        description="DeepFool (Moosavi-Dezfooli et al. 2016), batched, overshoot 0.02; "
+        "strength = iterations; anytime recording",
+        anytime=True,
+        sweep_axes=frozenset({"iterations"}),
+        stress=("iterations", {}),
+        stress_label="iterations",
+        sweep_params=_deepfool_sweep,
+        order=4,
     ),
 )

@@ -68,9 +68,10 @@ from art.estimators.classification.classifier import ClassifierMixin
 from art.estimators.estimator import BaseEstimator
 from tqdm import tqdm
 
-from compression_robustness.attacks.base import AttackInfo, register
+from compression_robustness.attacks.base import AttackSpec, register
 from compression_robustness.core.params import check_number
 from compression_robustness.core.registry import ConfigError
+from compression_robustness.core.units import Norm, Unit
 
 GRID = 28  #: side of the original MNIST grid the pixel noise works on
 MAX_B = 255  #: brightness of white
@@ -612,13 +613,23 @@ _DESCRIPTIONS = {
     "else eq. 2, c=2; model-agnostic",
 }
 
+_TITLES = {
+    "pixel_invert": "Random Pixel Invert",
+    "white_to_black": "White->Black",
+    "black_to_white": "Black->White",
+    "edge_to_altered": "Edge->Altered",
+}
+
 for _name, _cls in PIXEL_NOISE.items():
     register(
         _name,
-        AttackInfo(
+        AttackSpec(
             _pixel_noise_builder(_cls),
-            eps_unit="k: number of single-pixel attacks on the 28x28 grid (L0)",
-            description=_DESCRIPTIONS[_name],
+            unit=Unit.PIXEL_COUNT,
+            norm=Norm.L0,
+            title=_TITLES[_name],
+            description=_DESCRIPTIONS[_name]
+            + "; strength k = single-pixel attacks on the 28x28 grid",
             black_box=True,
         ),
     )
@@ -631,11 +642,13 @@ def build_pointwise(estimator, **params) -> PointwiseAttack:
 
 register(
     "pointwise",
-    AttackInfo(
+    AttackSpec(
         build_pointwise,
-        eps_unit="none (minimises L0; reports changed pixels per image)",
+        unit=Unit.NONE,
+        norm=Norm.L0,
+        title="Pointwise",
         description="Pointwise attack (Schott et al. 2019): decision-based greedy L0 from a "
-        "salt-and-pepper start; black-box, predict only",
+        "salt-and-pepper start; black-box, predict only; minimises L0 (reports changed pixels)",
         black_box=True,
     ),
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from compression_robustness import attacks as A
+
 
 def breaking_iteration(iterations, accuracy, chance: float) -> float:
     """The first recorded iteration whose accuracy is below ``chance`` (NaN if none).
@@ -74,18 +76,14 @@ def breaking_phrase(breaking_iteration: float, max_iter: int) -> str:
 
 
 # --------------------------------------------------------------------------- stress and strain
-#: BreakingBED's stress axis per attack: which grid axis is the stress, and the fixed value
-#: of the other axes (Sec. 4.2): FGSM sigma = eps; PGD sigma = eps at i = 3; C&W sigma =
-#: iterations at eps (c) = 1; DeepFool sigma = iterations; LocalSearch sigma = iterations at
-#: eps = 16; GenAttack sigma = generations at eps = 8, N = 16.
-STRESS_AXES = {
-    "fgsm": ("eps", {}),
-    "pgd": ("eps", {"iterations": 3}),
-    "cw_l2": ("iterations", {"eps": 1.0}),
-    "deepfool": ("iterations", {}),
-    "local_search": ("iterations", {"eps": 16.0}),
-    "genattack": ("iterations", {"eps": 8.0, "population": 16}),
-}
+def stress_axes() -> dict[str, tuple[str, dict]]:
+    """BreakingBED's stress axis per sweep attack, from the attack registry: which grid
+    axis is the stress, and the fixed value of the other axes (Sec. 4.2): FGSM sigma = eps;
+    PGD sigma = eps at i = 3; C&W sigma = iterations at eps (c) = 1; DeepFool sigma =
+    iterations; LocalSearch sigma = iterations at eps = 16; GenAttack sigma = generations
+    at eps = 8, N = 16."""
+    specs = {a: A.ATTACKS.get(a) for a in A.list_attacks(sweep=True)}
+    return {a: (spec.stress_axis, spec.stress_fixed) for a, spec in specs.items()}
 
 
 def strain(clean_accuracy, attacked_accuracy):
@@ -98,7 +96,7 @@ def stress_strain_curves(df: pd.DataFrame) -> pd.DataFrame:
     """Rows ``model, arch, variant, family, attack, stress, strain, accuracy`` from a sweep
     table, taking each attack's stress axis and fixing its other axes as in the paper."""
     out = []
-    for attack, (axis, fixed) in STRESS_AXES.items():
+    for attack, (axis, fixed) in stress_axes().items():
         sub = df[df["attack"] == attack]
         for col, val in fixed.items():
             if col in sub and sub[col].notna().any():

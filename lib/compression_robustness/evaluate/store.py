@@ -13,6 +13,7 @@ state, so a sweep can be killed at any point and resumed, or spread over machine
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -22,8 +23,15 @@ from typing import Any
 import pandas as pd
 
 from compression_robustness.core import paths
+from compression_robustness.core.io import file_lock
 from compression_robustness.core.params import check_profile
 from compression_robustness.core.provenance import canonical_json, content_hash, provenance
+from compression_robustness.evaluate.integrity import (
+    cell_digest,
+    read_cell,
+    write_cell,
+    write_table,
+)
 
 #: Columns every chapter table has (beyond its own).
 CORE_COLUMNS = [
@@ -117,15 +125,27 @@ class ResultStore:
     def cell(
         self, config: dict[str, Any], compute: Callable[[], pd.DataFrame | dict | list]
     ) -> pd.DataFrame:
-        """The rows of the cell ``config``: read back if stored, else computed and stored."""
+        """The rows of the cell ``config``: read back if stored (after checking its content
+        hash and name), else computed and stored. A second process that asks for the same
+        cell while it is computed waits for it and reads it back."""
         target = self.path(config)
         _log_use(self.chapter, target.stem)
         if target.is_file() and not force():
             self.reused += 1
-            return pd.read_parquet(target)
-        t0 = time.perf_counter()
-        rows = compute()
-        wall = time.perf_counter() - t0
+            return read_cell(target)
+        with file_lock(target, what=f"the {self.chapter} cell {target.stem}"):
+            if target.is_file() and not force():
+                self.reused += 1
+                return read_cell(target)
+            t0 = time.perf_counter()
+            rows = compute()
+            wall = time.perf_counter() - t0
+            df = self._with_provenance(config, rows, wall)
+            write_cell(target, df)
+        self.computed += 1
+        return df
+
+    def _with_provenance(self, config: dict[str, Any], rows, wall: float) -> pd.DataFrame:
         df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
         df = df.copy()
         for k, v in config.items():
@@ -139,11 +159,6 @@ class ResultStore:
             df[k] = v
         df["wall_seconds"] = round(wall, 3)
         df["computed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-        df.to_parquet(tmp, index=False)
-        tmp.replace(target)
-        self.computed += 1
         return df
 
     def cells(
@@ -171,16 +186,79 @@ class ResultStore:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def table(self, write: bool = True) -> pd.DataFrame:
-        """All stored cells of this chapter as one table (written to ``<chapter>.parquet``)."""
+        """All stored cells of this chapter as one table, each checked on reading. With
+        ``write``, the consolidated ``<chapter>.parquet`` records the cells it was built
+        from and is rewritten only when its content changes (a cached run writes nothing)."""
         files = sorted(self.root.glob("*.parquet"))
         if not files:
             return pd.DataFrame(columns=CORE_COLUMNS + PROVENANCE_COLUMNS)
-        df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        df = pd.concat([read_cell(f) for f in files], ignore_index=True)
         if write:
-            tmp = self.table_path.with_name(self.table_path.name + f".tmp{os.getpid()}")
-            df.to_parquet(tmp, index=False)
-            tmp.replace(self.table_path)
+            with file_lock(self.table_path, what=f"the {self.chapter} table"):
+                write_table(self.table_path, df, {f.stem: cell_digest(f) for f in files})
         return df
+
+    def rekey(self, transform: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
+        """Re-key the stored cells: each cell's config becomes ``transform(config)``, its
+        rows' ``config_json``/``config_hash`` and the columns that mirror a changed config
+        value follow, and it moves to its new name; nothing is recomputed. Returns the
+        number of cells moved; the consolidated table is rebuilt. Idempotent: a cell whose
+        config ``transform`` leaves as it is stays untouched. Two cells that would get the
+        same name are refused before anything is moved."""
+        plan = []
+        for f in sorted(self.root.glob("*.parquet")):
+            df = read_cell(f)
+            old = json.loads(df["config_json"].iloc[0])
+            new = transform(json.loads(df["config_json"].iloc[0]))
+            if canonical_json(new) != canonical_json(old):
+                plan.append((f, df, old, new))
+        targets = [self.path(new) for _, _, _, new in plan]
+        moving = {f for f, _, _, _ in plan}
+        for t, (_, _, _, new) in zip(targets, plan, strict=True):
+            # a target already there from an interrupted re-keying holds this very config
+            taken = t.is_file() and t not in moving and _stored_config(t) != canonical_json(new)
+            if targets.count(t) > 1 or taken:
+                raise ValueError(f"re-keying would overwrite the stored cell {t}; nothing moved")
+        for (_, df, old, new), target in zip(plan, targets, strict=True):
+            for k, v in new.items():
+                if k in df.columns and _mirrors(df[k], old.get(k)) and not _same(old.get(k), v):
+                    df[k] = v  # a column that mirrors a changed config value
+            df["config_hash"] = self.key(new)
+            df["config_json"] = canonical_json(new)
+            write_cell(target, df)
+        for f in moving - set(targets):
+            f.unlink()
+        if plan:
+            self.table()
+        return len(plan)
+
+
+def _stored_config(path: Path) -> str:
+    return str(pd.read_parquet(path, columns=["config_json"])["config_json"].iloc[0])
+
+
+def _same(a: Any, b: Any) -> bool:
+    return canonical_json(a) == canonical_json(b)
+
+
+def _mirrors(column: pd.Series, value: Any) -> bool:
+    """Whether every row of ``column`` holds the config ``value`` (NaN matching NaN)."""
+    if isinstance(value, list | dict | tuple) or not len(column):
+        return False
+    if value is None or (isinstance(value, float) and value != value):
+        return bool(column.isna().all())
+    return bool((column.astype(object) == value).all())
+
+
+def rekey(
+    profile: str,
+    chapter: str,
+    transform: Callable[[dict[str, Any]], dict[str, Any]],
+    root: Path | None = None,
+) -> int:
+    """Re-key the stored cells of ``chapter`` from their stored configs (see
+    :meth:`ResultStore.rekey`); returns the number of cells moved."""
+    return ResultStore(profile, chapter, root=root).rekey(transform)
 
 
 def load_table(profile: str, chapter: str) -> pd.DataFrame:

@@ -188,6 +188,11 @@ class FastPyTorchClassifier(PyTorchClassifier):
             self.compile_status = f"eager fallback: {self._compiled.failure}"
             self._compiled = None
 
+    def predict(self, x: np.ndarray, batch_size: int = 128, **kwargs) -> np.ndarray:
+        """ART's ``predict`` on float32 inputs: ART attacks that propose float64 candidates
+        (BoundaryAttack) reach a float32 network."""
+        return super().predict(np.asarray(x, dtype=np.float32), batch_size=batch_size, **kwargs)
+
     # -- torch-native helpers ------------------------------------------------------------
     def torch_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for a float tensor batch in [0, 1] (no numpy round trip; eager)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from compression_robustness import attacks as A
+
 VARIANT_ORDER = [
     "vanilla",
     "kd",
@@ -35,11 +37,7 @@ def variant_rank(variant: str) -> int:
     return VARIANT_ORDER.index(variant) if variant in VARIANT_ORDER else len(VARIANT_ORDER)
 
 
-ATTACK_TITLES = {
-    "fgsm": ("FGSM", "ε (0-255)"),
-    "pgd": ("PGD, i = 3", "ε (0-255)"),
-    "cw_l2": ("C&W-L2, c = 1", "iterations"),
-    "deepfool": ("DeepFool", "iterations"),
-    "local_search": ("LocalSearch, ε = 16", "rounds"),
-    "genattack": ("GenAttack, ε = 8, N = 16", "generations"),
-}
+def attack_title(attack: str) -> tuple[str, str]:
+    """A sweep attack's panel title and stress label, from the attack registry."""
+    spec = A.ATTACKS.get(attack)
+    return spec.title, spec.stress_label

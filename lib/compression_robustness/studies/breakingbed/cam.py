@@ -208,7 +208,7 @@ def cam_rows(zm: Z.ZooModel, x: torch.Tensor, y: torch.Tensor, rows: list[int], 
         if it == 0:
             xa = x
         else:
-            atk = A.build("deepfool", est, max_iter=it, batch_size=batch_size)
+            atk = A.create("deepfool", est, max_iter=it, batch_size=batch_size)
             xa = torch.from_numpy(atk.generate(x.numpy(), y.numpy()))
         cams, preds = [], []
         for s in range(0, len(x), batch_size):

@@ -8,6 +8,7 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
+from compression_robustness import attacks as A
 from compression_robustness.evaluate.metrics import (
     BREAK_STRAIN,
     STRONG_STRAIN,
@@ -16,8 +17,8 @@ from compression_robustness.evaluate.metrics import (
 )
 from compression_robustness.studies.breakingbed.cam import heat_array
 from compression_robustness.studies.style import (
-    ATTACK_TITLES,
     FAMILY_MARKERS,
+    attack_title,
     variant_colors,
     variant_rank,
 )
@@ -170,7 +171,7 @@ def stress_strain(curves: pd.DataFrame, arch: str | None = None) -> plt.Figure:
 
     if arch is not None:
         curves = curves[curves["arch"] == arch]
-    attacks = [a for a in ATTACK_TITLES if a in set(curves["attack"])]
+    attacks = [a for a in A.list_attacks(sweep=True) if a in set(curves["attack"])]
     colors = variant_colors(curves["variant"].unique())
     archs = list(dict.fromkeys(sorted(curves["arch"])))
     styles = {a: ("o-", "s--", "^:", "d-.")[i % 4] for i, a in enumerate(archs)}
@@ -185,12 +186,12 @@ def stress_strain(curves: pd.DataFrame, arch: str | None = None) -> plt.Figure:
             ax.plot(g["stress"], g["strain"], styles[a], ms=3.5, color=colors[variant], label=label)
         ax.axhline(BREAK_STRAIN, color="crimson", ls=":", lw=1)
         ax.axhline(STRONG_STRAIN, color="seagreen", ls=":", lw=1)
-        title, xlabel = ATTACK_TITLES[attack]
+        title, xlabel = attack_title(attack)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(f"stress: {xlabel}")
         ax.set_ylabel("strain (A - A*)/A")
         ax.set_ylim(-0.05, 1.05)
-        if attack in ("fgsm", "pgd"):
+        if A.ATTACKS.get(attack).stress_axis == "eps":  # strengths spread over decades
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -212,7 +213,7 @@ def boxplots(df: pd.DataFrame) -> plt.Figure:
     (strengths and iterations) of the sweep, of the attacked accuracy relative to clean."""
 
     d = df.assign(strain=strain(df["clean_accuracy"], df["accuracy"]))
-    attacks = [a for a in ATTACK_TITLES if a in set(d["attack"])]
+    attacks = [a for a in A.list_attacks(sweep=True) if a in set(d["attack"])]
     families = [f for f in FAMILY_MARKERS if f in set(d["family"])]
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(attacks) * max(1, len(families)) / 2), 4))
     width = 0.8 / max(1, len(families))
@@ -231,7 +232,7 @@ def boxplots(df: pd.DataFrame) -> plt.Figure:
             patch.set_facecolor(cmap(j))
         ax.plot([], [], "s", color=cmap(j), label=fam)
     ax.set_xticks(range(len(attacks)))
-    ax.set_xticklabels([ATTACK_TITLES[a][0].split(",")[0] for a in attacks])
+    ax.set_xticklabels([attack_title(a)[0].split(",")[0] for a in attacks])
     ax.set_ylabel("strain (A - A*)/A over the grid")
     ax.set_ylim(-0.05, 1.05)
     ax.grid(alpha=0.3, axis="y")

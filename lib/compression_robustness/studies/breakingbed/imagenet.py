@@ -503,10 +503,10 @@ def _cell(cell: dict[str, Any], cfg: ImagenetConfig) -> pd.DataFrame:
             extra["sparsity"] = sparsity(build_model(entry.name))
         return pd.DataFrame([{**base, "iterations": 0, "accuracy": clean, **extra}])
     if atk == "fgsm":
-        a = A.build("fgsm", est, eps=cell["eps_pixels"], batch_size=cfg.batch_size)
+        a = A.create("fgsm", est, eps=cell["eps_pixels"], batch_size=cfg.batch_size)
         a.generate(x, y)
     elif atk == "pgd":
-        a = A.build(
+        a = A.create(
             "pgd",
             est,
             eps=cell["eps_pixels"],
@@ -518,7 +518,7 @@ def _cell(cell: dict[str, Any], cfg: ImagenetConfig) -> pd.DataFrame:
         )
         a.generate(x, y)
     else:
-        a = A.build(
+        a = A.create(
             "genattack",
             est,
             eps=cell["eps_pixels"],

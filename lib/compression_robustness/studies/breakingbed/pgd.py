@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from compression_robustness import attacks as A
@@ -13,6 +12,7 @@ from compression_robustness import data as D
 from compression_robustness import zoo as Z
 from compression_robustness.core.params import check_number, check_profile
 from compression_robustness.core.registry import ConfigError
+from compression_robustness.core.units import Unit
 from compression_robustness.evaluate import cells as C
 from compression_robustness.evaluate.store import ResultStore
 from compression_robustness.runtime import estimator as E
@@ -108,7 +108,7 @@ def pgd_cell_configs(cfg: PGDConfig) -> list[dict[str, Any]]:
                     "attack": "pgd",
                     "eps": cfg.eps,
                     "alpha": cfg.alpha,
-                    "eps_unit": "0-255",
+                    "eps_unit": Unit.PIXEL_255.value,
                     "max_iter": cfg.max_iter,
                     "record_at": cfg.record_at,
                     "n_examples": cfg.n_examples,
@@ -122,7 +122,7 @@ def pgd_cell_configs(cfg: PGDConfig) -> list[dict[str, Any]]:
 def _pgd_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
     zm, sub, est = C.cell_inputs(cell, profile, batch_size)
     clean = E.accuracy(est, sub.x, sub.y.numpy())
-    atk = A.build(
+    atk = A.create(
         "pgd",
         est,
         eps=cell["eps"],
@@ -154,18 +154,15 @@ def run_pgd(cfg: PGDConfig, progress: bool = True) -> pd.DataFrame:
 
 
 def _art_pgd_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
-    from art.attacks.evasion import ProjectedGradientDescent
-
     zm, sub, est = C.cell_inputs(cell, profile, batch_size)
-    np.random.seed(cell["seed"])  # ART draws its random start from numpy's global generator
-    atk = ProjectedGradientDescent(
+    atk = A.create(
+        "art_pgd",
         est,
-        eps=A.pixels_to_unit(cell["eps"]),
-        eps_step=A.pixels_to_unit(cell["alpha"]),
+        eps=cell["eps"],
+        alpha=cell["alpha"],
         max_iter=cell["max_iter"],
-        num_random_init=1,
+        seed=cell["seed"],
         batch_size=batch_size,
-        verbose=False,
     )
     adv = atk.generate(sub.x.numpy(), sub.y.numpy())
     return pd.DataFrame(

@@ -24,17 +24,10 @@ from compression_robustness.studies.paper import (
     BREAKINGBED_SWEEP_CLAIMS,
 )
 
-#: The attacks of BreakingBED's Table 2 and the grid axes each one accepts.
-SWEEP_AXES = {
-    "fgsm": {"eps"},
-    "pgd": {"eps", "iterations"},
-    "cw_l2": {"eps", "iterations"},
-    "deepfool": {"iterations"},
-    "local_search": {"eps", "iterations"},
-    "genattack": {"eps", "iterations", "population"},
-}
-#: Attacks that only query the model; the sweep gives them ``n_blackbox`` images.
-BLACK_BOX = {"local_search", "genattack"}
+
+def black_box_attacks() -> list[str]:
+    """Sweep attacks that only query the model (the sweep gives them ``n_blackbox`` images)."""
+    return A.list_attacks(sweep=True, black_box=True)
 
 
 @dataclass(frozen=True)
@@ -71,16 +64,17 @@ def validate_sweep(
         raise ConfigError("parameter `sweep_grid` must map attack names to their grids")
     for attack, axes in grid.items():
         A.ATTACKS.check(attack)
-        if attack not in SWEEP_AXES:
+        spec = A.ATTACKS.get(attack)
+        if not spec.in_sweep:
             raise ConfigError(
                 f"parameter `sweep_grid`: {attack!r} is not a sweep attack; "
-                f"valid: {', '.join(SWEEP_AXES)}"
+                f"valid: {', '.join(A.list_attacks(sweep=True))}"
             )
-        bad = set(axes) - SWEEP_AXES[attack]
+        bad = set(axes) - spec.sweep_axes
         if bad or not axes:
             raise ConfigError(
                 f"parameter `sweep_grid.{attack}` has axes {sorted(axes)}; "
-                f"valid axes: {sorted(SWEEP_AXES[attack])}"
+                f"valid axes: {sorted(spec.sweep_axes)}"
             )
         for axis, values in axes.items():
             if not isinstance(values, list) or not values:
@@ -114,32 +108,6 @@ def validate_sweep(
     )
 
 
-def _attack_params(
-    attack: str, eps: float | None, its: list[int], pop, seed: int, ls_candidates: int = 128
-) -> dict:
-    """Builder parameters (the paper's units) of one sweep cell."""
-    top = max(its) if its else None
-    if attack == "fgsm":
-        return {"eps": eps}
-    if attack == "pgd":  # step eps/4, as in the paper's Fig. 2 (eps 2, alpha 0.5)
-        return {"eps": eps, "alpha": eps / 4, "max_iter": top, "record_at": its, "seed": seed}
-    if attack == "cw_l2":  # the paper's eps is C&W's trade-off constant c
-        return {"c": eps, "max_iter": top, "record_at": its}
-    if attack == "deepfool":
-        return {"max_iter": top, "record_at": its}
-    if attack == "local_search":
-        return {
-            "eps": eps,
-            "max_iter": top,
-            "record_at": its,
-            "seed": seed,
-            "max_candidates": ls_candidates,
-        }
-    if attack == "genattack":
-        return {"eps": eps, "population": pop, "max_iter": top, "record_at": its, "seed": seed}
-    raise ConfigError(f"unknown sweep attack {attack!r}")
-
-
 def sweep_cell_configs(cfg: SweepConfig) -> list[dict[str, Any]]:
     """One cell per (model, attack, strength[, population], seed); iterations are recorded
     within the cell (anytime recording)."""
@@ -150,7 +118,15 @@ def sweep_cell_configs(cfg: SweepConfig) -> list[dict[str, Any]]:
             its = sorted(int(i) for i in axes.get("iterations", []))
             for eps in axes.get("eps", [None]):
                 for pop in axes.get("population", [None]):
-                    n = cfg.n_blackbox if attack in BLACK_BOX else cfg.n_examples
+                    spec = A.ATTACKS.get(attack)
+                    n = cfg.n_blackbox if spec.black_box else cfg.n_examples
+                    point = A.SweepPoint(
+                        None if eps is None else float(eps),
+                        its,
+                        pop,
+                        cfg.seed,
+                        {"ls_candidates": cfg.ls_candidates},
+                    )
                     cells.append(
                         {
                             "model": name,
@@ -159,16 +135,9 @@ def sweep_cell_configs(cfg: SweepConfig) -> list[dict[str, Any]]:
                             "split": "test",
                             "attack": attack,
                             "eps": float(eps) if eps is not None else float("nan"),
-                            "eps_unit": A.ATTACKS.get(attack).eps_unit,
+                            "eps_unit": spec.unit.value,
                             "population": pop,
-                            "params": _attack_params(
-                                attack,
-                                None if eps is None else float(eps),
-                                its,
-                                pop,
-                                cfg.seed,
-                                cfg.ls_candidates,
-                            ),
+                            "params": spec.sweep_params(point),
                             "n_examples": n,
                             "subset_seed": cfg.seed,
                             "seed": cfg.seed,
@@ -177,25 +146,19 @@ def sweep_cell_configs(cfg: SweepConfig) -> list[dict[str, Any]]:
     return cells
 
 
-def _generate(attack: str, atk, x: np.ndarray, y: np.ndarray, num_classes: int) -> np.ndarray:
-    """Run a sweep attack; GenAttack is targeted (documented policy: the next class)."""
-    if attack == "genattack":
-        return atk.generate(x, y, target=(y + 1) % num_classes)
-    return atk.generate(x, y)
-
-
 def _sweep_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
     zm, sub, est = C.cell_inputs(cell, profile, batch_size)
     x, y = sub.x.numpy(), sub.y.numpy()
     clean = E.accuracy(est, x, y)
-    atk = A.build(cell["attack"], est, batch_size=batch_size, **cell["params"])
-    adv = _generate(cell["attack"], atk, x, y, zm.spec.num_classes)
+    spec = A.ATTACKS.get(cell["attack"])
+    atk = A.create(cell["attack"], est, batch_size=batch_size, **cell["params"])
+    adv = spec.generate(atk, x, y, zm.spec.num_classes)
     rec = atk.record.copy() if atk.record is not None else pd.DataFrame()
     if rec.empty or "iterations" not in rec:  # single-step attacks without a record
         rec = pd.DataFrame({"iterations": [1], "accuracy": [E.accuracy(est, adv, y)]})
     if "loss" not in rec:
         rec["loss"] = float("nan")
-    if cell["attack"] == "fgsm":
+    if not spec.anytime:  # a one-shot attack: its result, not its start
         rec = rec[rec["iterations"] == rec["iterations"].max()]
     for k, v in C.model_columns(cell["model"]).items():
         rec[k] = v
@@ -220,11 +183,6 @@ def run_sweep(cfg: SweepConfig, progress: bool = True) -> pd.DataFrame:
     return df
 
 
-#: iterative attacks whose anytime saving is measured (on the grid's largest eps and
-#: population of each)
-_ANYTIME_ATTACKS = ("pgd", "cw_l2", "deepfool", "local_search", "genattack")
-
-
 def _anytime_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
     """One attack run with every iteration count recorded, then one separate run per
     iteration count with the same seed: the wall time of each and the accuracies."""
@@ -234,9 +192,9 @@ def _anytime_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.Dat
     x, y = sub.x.numpy(), sub.y.numpy()
 
     def run(params: dict) -> tuple[float, pd.DataFrame]:
-        atk = A.build(cell["attack"], est, batch_size=batch_size, **params)
+        atk = A.create(cell["attack"], est, batch_size=batch_size, **params)
         t0 = time.perf_counter()
-        _generate(cell["attack"], atk, x, y, zm.spec.num_classes)
+        A.ATTACKS.get(cell["attack"]).generate(atk, x, y, zm.spec.num_classes)
         return time.perf_counter() - t0, atk.record.copy()
 
     its = list(cell["params"]["record_at"])
@@ -281,7 +239,7 @@ def run_anytime_check(
     chosen: dict[str, dict[str, Any]] = {}
     for c in sweep_cell_configs(sub_cfg):
         a = c["attack"]
-        if a not in _ANYTIME_ATTACKS or not c["params"].get("record_at"):
+        if not A.ATTACKS.get(a).anytime or not c["params"].get("record_at"):
             continue
         prev = chosen.get(a)
         if prev is None or (c["eps"], c["population"] or 0) > (
@@ -391,7 +349,7 @@ def boxplot_claims(df: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
             strong.empty,
         )
     kd = [m for m in classes.index if fam.get(m) == "distilled"]
-    white = [a for a in classes.columns if a not in BLACK_BOX and a != "cw_l2"]
+    white = [a for a in classes.columns if a not in black_box_attacks() and a != "cw_l2"]
     if kd and white:
         cls = classes.loc[kd, white].stack()
         add(

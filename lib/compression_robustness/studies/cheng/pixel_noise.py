@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from compression_robustness import attacks as A
 from compression_robustness import data as D
 from compression_robustness import zoo as Z
 from compression_robustness.attacks import pixel_noise as P
@@ -223,7 +224,7 @@ def _noise_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataF
             if k == 0:
                 pred, n_changed = pred0, np.zeros(len(y))
             else:
-                atk = P.PIXEL_NOISE[pert](None, k=k, seed=cell["seed"])
+                atk = A.create(pert, None, k=k, seed=cell["seed"])
                 adv = atk.generate(x)
                 pred = est.torch_predict(torch.from_numpy(adv)).argmax(1).numpy()
                 n_changed = atk.n_changed
@@ -461,8 +462,6 @@ class _QueryCounter:
 
 
 def _compare_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
-    from art.attacks.evasion import BoundaryAttack, DeepFool
-
     zm = C.zoo_model(cell["model"], profile)
     sub = C.subset(cell["dataset"], cell["split"], cell["n_examples"], cell["subset_seed"])
     n = cell["compare_n_examples"]
@@ -478,31 +477,32 @@ def _compare_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.Dat
     if not len(xa):
         adv = xa
     elif cell["attack"] == "deepfool":
-        atk = DeepFool(
+        atk = A.create(
+            "art_deepfool",
             est,
             max_iter=p["max_iter"],
-            epsilon=p["overshoot"],
+            overshoot=p["overshoot"],
             nb_grads=p["nb_grads"],
             batch_size=min(batch_size, len(xa)),
-            verbose=False,
         )
         adv = atk.generate(xa)
     elif cell["attack"] == "boundary":
-        atk = BoundaryAttack(
+        atk = A.create(
+            "boundary",
             est,
-            batch_size=batch_size,
-            targeted=False,
             delta=p["delta"],
             epsilon=p["epsilon"],
             max_iter=p["max_iter"],
             num_trial=p["num_trial"],
             sample_size=p["sample_size"],
             init_size=p["init_size"],
-            verbose=False,
+            seed=cell["seed"],
+            batch_size=batch_size,
         )
         adv = atk.generate(xa, y[ok])
     else:
-        atk = P.PointwiseAttack(
+        atk = A.create(
+            "pointwise",
             est,
             init=p["init"],
             init_steps=p["init_steps"],
@@ -603,7 +603,7 @@ def example_images(perturbations: list[str], k: int, seed: int = 0, index: int =
     x = sub.x[index : index + 1].numpy()
     out = {"clean": x[0, 0]}
     for p in perturbations:
-        out[PERTURBATIONS[p]] = P.PIXEL_NOISE[p](None, k=k, seed=seed).generate(x)[0, 0]
+        out[PERTURBATIONS[p]] = A.create(p, None, k=k, seed=seed).generate(x)[0, 0]
     return out
 
 

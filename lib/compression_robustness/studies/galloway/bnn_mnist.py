@@ -33,6 +33,7 @@ from compression_robustness import zoo as Z
 from compression_robustness.attacks import transfer as T
 from compression_robustness.core.params import check_choices, check_number, check_profile
 from compression_robustness.core.registry import ConfigError
+from compression_robustness.core.units import Unit
 from compression_robustness.evaluate import cells as C
 from compression_robustness.evaluate.store import ResultStore
 from compression_robustness.models import build_arch
@@ -229,7 +230,7 @@ def _estimator(name: str, profile: str, batch_size: int, eot_samples: int = 1):
 
 def fgsm_accuracy(est, x: torch.Tensor, y: torch.Tensor, eps: float, batch_size: int) -> float:
     """Accuracy under FGSM with ε in [0, 1] units (one signed-gradient step)."""
-    atk = A.RecordingBIM(est, eps=eps, eps_step=eps, max_iter=1, batch_size=batch_size)
+    atk = A.create("ifgsm", est, step=eps, max_iter=1, batch_size=batch_size)
     atk.generate(x.numpy(), y.numpy())
     return float(atk.record["accuracy"].iloc[-1])
 
@@ -244,7 +245,7 @@ def _fgsm_cell(cell: dict[str, Any], cfg: BNNConfig) -> pd.DataFrame:
             **model_columns(cell["model"]),
             "attack": cell["attack"],
             "eps": e,
-            "eps_unit": "[0,1]",
+            "eps_unit": Unit.UNIT_INTERVAL.value,
             "accuracy": fgsm_accuracy(est, sub.x, sub.y, e, cfg.batch_size),
             "clean_accuracy": clean,
             "test_accuracy": C.zoo_model(cell["model"], cfg.profile).accuracy,
@@ -276,7 +277,7 @@ def _cw_cell(cell: dict[str, Any], cfg: BNNConfig) -> pd.DataFrame:
     torch.manual_seed(cfg.seed)
     sub = C.subset("mnist", "test", cell["n_examples"], cell["subset_seed"])
     est = _estimator(cell["model"], cfg.profile, cfg.batch_size)
-    atk = A.build("cw_l2", est, c=cell["c"], max_iter=cell["max_iter"], batch_size=cfg.batch_size)
+    atk = A.create("cw_l2", est, c=cell["c"], max_iter=cell["max_iter"], batch_size=cfg.batch_size)
     atk.generate(sub.x.numpy(), sub.y.numpy())
     rec = atk.record.iloc[-1]
     return pd.DataFrame(
@@ -340,7 +341,8 @@ def _blackbox_cell(cell: dict[str, Any], cfg: BNNConfig) -> pd.DataFrame:
     sub_est = E.make_classifier(net[1], spec, cfg.batch_size)
     rows = []
     for e in cell["eps_list"]:
-        atk = A.RecordingBIM(sub_est, eps=e, eps_step=e, max_iter=1, batch_size=cfg.batch_size)
+        # FGSM on the substitute, eps in [0, 1] units (one I-FGSM step)
+        atk = A.create("ifgsm", sub_est, step=e, max_iter=1, batch_size=cfg.batch_size)
         x_adv = T.generate(atk, sub.x, sub.y)
         for r in T.transfer_rows(sub.x, sub.y, x_adv, {cell["target"]: target}, cfg.batch_size):
             r.update(

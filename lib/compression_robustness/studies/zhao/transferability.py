@@ -165,13 +165,11 @@ def build_attack(attack: str, est, cfg: TransferConfig, step: float | None = Non
     step = cfg.step if step is None else step
     iters = cfg.iterations if iters is None else iters
     if attack == "ifgsm":
-        return A.RecordingBIM(
-            est, eps=step * iters, eps_step=step, max_iter=iters, batch_size=cfg.batch_size
-        )
+        return A.create("ifgsm", est, step=step, max_iter=iters, batch_size=cfg.batch_size)
     if attack == "ifgm":
-        return A.build("ifgm", est, eps=step, max_iter=iters, batch_size=cfg.batch_size)
+        return A.create("ifgm", est, eps=step, max_iter=iters, batch_size=cfg.batch_size)
     if attack == "deepfool":
-        return A.build(
+        return A.create(
             "deepfool",
             est,
             max_iter=cfg.deepfool_iter,
