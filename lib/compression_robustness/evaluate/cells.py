@@ -5,16 +5,22 @@ its rows."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import torch
 
 from compression_robustness import data as D
 from compression_robustness import zoo as Z
 from compression_robustness.core.params import check_choices
 from compression_robustness.core.registry import ConfigError
+from compression_robustness.evaluate.store import ResultStore
 from compression_robustness.runtime import estimator as E
+
+EXAMPLES = "examples"  # the store chapter of the dataset images a chapter shows
 
 
 def check_models(archs: list[str], variants: list[str], dataset: str) -> list[str]:
@@ -71,3 +77,35 @@ def describe(cfg) -> pd.DataFrame:
     """A two-column table of a config, for the chapter's 'settings' box."""
     d = asdict(cfg)
     return pd.DataFrame({"parameter": list(d), "value": [str(v) for v in d.values()]})
+
+
+def stored_image(profile: str, config: dict[str, Any], load: Callable[[], D.Split]) -> D.Split:
+    """A dataset image that a chapter shows, stored with the results (chapter ``examples``)
+    so that the book rebuilds without the dataset: ``load`` (which reads the dataset) runs
+    only when the cell ``config`` is not stored yet. Returns a 1-image split."""
+    store = ResultStore(profile, EXAMPLES)
+
+    def compute() -> pd.DataFrame:
+        img = load()
+        x = img.x[:1].contiguous().numpy().astype(np.float32)
+        index = -1 if img.indices is None else int(img.indices[0])
+        return pd.DataFrame(
+            {
+                "dataset": [img.spec.name],
+                "split": [img.split],
+                "image_index": [index],
+                "label": [int(img.y[0])],
+                "pixels": [x.tobytes()],
+                "shape": [list(x.shape)],
+            }
+        )
+
+    row = store.cell({"kind": "dataset-image", **config}, compute).iloc[0]
+    x = np.frombuffer(row["pixels"], dtype=np.float32).reshape([int(d) for d in row["shape"]])
+    return D.Split(
+        torch.from_numpy(x.copy()),
+        torch.tensor([int(row["label"])]),
+        D.spec(row["dataset"]),
+        row["split"],
+        np.array([int(row["image_index"])]),
+    )

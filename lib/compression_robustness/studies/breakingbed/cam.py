@@ -182,15 +182,24 @@ def describe(cfg: CamConfig) -> pd.DataFrame:
     return pd.DataFrame({"parameter": list(d), "value": [str(v) for v in d.values()]})
 
 
-def grid_image(dataset: str, image_class: str, rank: int) -> D.Split:
-    """The ``rank``-th test image (in test-set order) of ``image_class``, as a 1-image split."""
-    full = D.load(dataset, "test")
-    label = D.spec(dataset).classes.index(image_class)
-    idx = (full.y == label).nonzero().squeeze(1)
-    if rank >= len(idx):
-        raise ConfigError(f"parameter `cam_image_rank`: only {len(idx)} {image_class} images")
-    i = idx[rank : rank + 1]
-    return D.Split(full.x[i], full.y[i], full.spec, "test", i.numpy())
+def grid_image(dataset: str, image_class: str, rank: int, profile: str | None = None) -> D.Split:
+    """The ``rank``-th test image (in test-set order) of ``image_class``, as a 1-image split.
+    With ``profile`` it is stored with that profile's results (the book's figure then needs
+    no dataset when rebuilt)."""
+
+    def load() -> D.Split:
+        full = D.load(dataset, "test")
+        label = D.spec(dataset).classes.index(image_class)
+        idx = (full.y == label).nonzero().squeeze(1)
+        if rank >= len(idx):
+            raise ConfigError(f"parameter `cam_image_rank`: only {len(idx)} {image_class} images")
+        i = idx[rank : rank + 1]
+        return D.Split(full.x[i], full.y[i], full.spec, "test", i.numpy())
+
+    if profile is None:
+        return load()
+    config = {"dataset": dataset, "split": "test", "image_class": image_class, "rank": rank}
+    return C.stored_image(profile, config, load)
 
 
 # --------------------------------------------------------------------------- cells
