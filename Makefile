@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv book chapters html test test-unit test-slow lint format reproduce models bench clean check-profile
+.PHONY: help venv book book-offline chapters html test test-unit test-slow lint format reproduce models bench clean check-profile
 
 help:
 	@echo "make book      build the HTML book in _build/html (PROFILE=$(PROFILE))"
@@ -88,6 +88,9 @@ test-unit: venv
 	$(PY) -m ruff format --check lib tests benchmarks
 	$(PY) -m compression_robustness verify
 	$(PY) -m pytest -m "not slow" tests
+
+book-offline: venv
+	bash tools/book_offline.sh
 
 test-slow: venv
 	$(PY) -m pytest -m slow tests
