@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import needs_mirror
 
 SCRIPT = """
@@ -22,7 +24,8 @@ from compression_robustness import zoo
 from compression_robustness.zoo import recipes as R
 entry = zoo.ZooEntry(
     "lenet5-determinism", "lenet5", "mnist",
-    {p: {**R.SMOKE_MNIST, "train_subset": 256, "test_subset": 100} for p in ("smoke", "cpu", "paper")},
+    {p: {**R.SMOKE_MNIST, "train_subset": 256, "test_subset": 100, "precision": sys.argv[2]}
+     for p in ("smoke", "cpu", "paper")},
     profiles=(),
 )
 zoo.register(entry)
@@ -31,11 +34,11 @@ print(json.dumps({"sha256": zm.sha256, "accuracy": zm.accuracy}))
 """
 
 
-def _train_once(tmp_path, threads: int, tag: str) -> dict:
+def _train_once(tmp_path, threads: int, tag: str, precision: str = "fp32") -> dict:
     env = {**os.environ, "CRS_DATA_DIR": str(tmp_path / tag)}
     # the dataset cache is shared read-only through the mirror; each run trains from scratch
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(threads)],
+        [sys.executable, "-c", SCRIPT, str(threads), precision],
         capture_output=True,
         text=True,
         env=env,
@@ -46,9 +49,11 @@ def _train_once(tmp_path, threads: int, tag: str) -> dict:
 
 
 @needs_mirror
-def test_two_trainings_in_fresh_processes_give_the_same_checkpoint(tmp_path):
-    a = _train_once(tmp_path, 1, "a")
-    b = _train_once(tmp_path, 1, "b")
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_two_trainings_in_fresh_processes_give_the_same_checkpoint(tmp_path, precision):
+    """bf16 autocast (the cpu-next zoo's training precision) is covered too."""
+    a = _train_once(tmp_path, 1, "a", precision)
+    b = _train_once(tmp_path, 1, "b", precision)
     assert a["sha256"] == b["sha256"], (a, b)
     assert a["accuracy"] == b["accuracy"]
 
@@ -60,7 +65,7 @@ def test_two_concurrent_first_runs_train_once_and_share_the_checkpoint(tmp_path)
     env = {**os.environ, "CRS_DATA_DIR": str(tmp_path / "shared")}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", SCRIPT, "1"],
+            [sys.executable, "-c", SCRIPT, "1", "fp32"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -32,13 +32,19 @@ import argparse
 import logging
 import sys
 
-from compression_robustness.core.params import PROFILES, check_profile
+from compression_robustness.core.params import (
+    PROFILES,
+    ZOO_PROFILES,
+    check_profile,
+    check_zoo_profile,
+)
 from compression_robustness.core.registry import ConfigError
 
 
 def _train_zoo(args) -> None:
     from compression_robustness import zoo
 
+    check_zoo_profile(args.profile)
     names = args.models or zoo.default_models(args.profile)
     for n in names:
         zoo.ZOO.check(n)
@@ -128,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(getattr(args, "profile", None), str)
             else (getattr(args, "profile", None) or [])
         ):
-            check_profile(prof)
+            # the zoo's commands (train-zoo, verify) also take the staging set cpu-next
+            (check_zoo_profile if args.cmd in ("train-zoo", "verify") else check_profile)(prof)
         if args.cmd == "train-zoo":
             _train_zoo(args)
         elif args.cmd == "fold-parameters":
@@ -141,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             from compression_robustness.evaluate.integrity import verify_checkpoints, verify_results
 
             bad = 0
-            for prof in args.profile or list(PROFILES):
+            for prof in args.profile or list(ZOO_PROFILES):
                 n_ck, p_ck = verify_checkpoints(prof)
                 n_re, p_re = verify_results(prof)
                 for problem in p_ck + p_re:

@@ -19,6 +19,11 @@ from compression_robustness.core import paths
 from compression_robustness.core.registry import ConfigError
 
 PROFILES = ("smoke", "cpu", "paper")
+#: The zoo's recipe sets: the profiles, plus ``cpu-next``, the staging set of the cpu book's
+#: next zoo. Its models train (in the background, across sessions) into
+#: ``data/checkpoints/cpu-next/`` while the book still reads the ``cpu`` zoo; the recompute
+#: of the cpu book makes them the ``cpu`` recipes and moves their checkpoints over.
+ZOO_PROFILES = (*PROFILES, "cpu-next")
 
 
 def check_profile(profile: str) -> str:
@@ -26,6 +31,16 @@ def check_profile(profile: str) -> str:
         raise ConfigError(
             f"unknown profile {profile!r} for parameter `profile`; valid profiles: "
             + ", ".join(PROFILES)
+        )
+    return profile
+
+
+def check_zoo_profile(profile: str) -> str:
+    """A zoo recipe set: a profile or the staging set ``cpu-next``."""
+    if profile not in ZOO_PROFILES:
+        raise ConfigError(
+            f"unknown zoo profile {profile!r} for parameter `profile`; valid: "
+            + ", ".join(ZOO_PROFILES)
         )
     return profile
 

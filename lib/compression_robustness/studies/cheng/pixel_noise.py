@@ -597,16 +597,19 @@ def table2(cmp: pd.DataFrame, noise: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("model", kind="stable").reset_index(drop=True)
 
 
-def example_images(
-    perturbations: list[str], k: int, profile: str, seed: int = 0, index: int = 0
-):
+def example_images(perturbations: list[str], k: int, profile: str, seed: int = 0, index: int = 0):
     """One test digit (56×56) and its perturbed copies with ``k`` attacks (model-free). The
     digit is stored with the results, so the figure needs no dataset when rebuilt."""
 
     def load() -> D.Split:
         sub = D.load_subset(DATASET, "test", 1 + index, seed)
-        return D.Split(sub.x[index : index + 1], sub.y[index : index + 1], sub.spec, "test",
-                       None if sub.indices is None else sub.indices[index : index + 1])
+        return D.Split(
+            sub.x[index : index + 1],
+            sub.y[index : index + 1],
+            sub.spec,
+            "test",
+            None if sub.indices is None else sub.indices[index : index + 1],
+        )
 
     config = {"dataset": DATASET, "split": "test", "subset_seed": seed, "position": index}
     x = C.stored_image(profile, config, load).x.numpy()

@@ -24,13 +24,14 @@ def _cifar_zoo() -> None:
     deep = {"resnet56", "resnet110"}
     for arch in ("resnet20", "resnet56", "resnet110"):
         cpu = R.CPU_CIFAR_DEEP if arch in deep else R.CPU_CIFAR
+        cpu_next = R.CPU_NEXT_CIFAR_DEEP if arch in deep else R.CPU_NEXT_CIFAR
         default = {"resnet20": ("smoke", "cpu", "paper"), "resnet56": ("cpu", "paper")}
         register(
             ZooEntry(
                 f"{arch}-vanilla",
                 arch,
                 "cifar10",
-                {"smoke": R.SMOKE_CIFAR, "cpu": cpu, "paper": R.HE_CIFAR},
+                {"smoke": R.SMOKE_CIFAR, "cpu": cpu, "paper": R.HE_CIFAR, "cpu-next": cpu_next},
                 family="vanilla",
                 description=f"{arch} trained from scratch on CIFAR-10 (He et al. 2016)",
                 profiles=default.get(arch, ("paper",)) if arch != "resnet110" else (),
