@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,6 @@ def test_notebook_sources_have_no_outputs_and_a_typed_parameters_cell(nb):
 )
 def test_pgd_notebook_refuses_bad_input_before_compute(tmp_path, args, message):
     out = tmp_path / "out.ipynb"
-    t0 = time.perf_counter()
     proc = subprocess.run(
         [
             sys.executable,
@@ -66,7 +64,6 @@ def test_pgd_notebook_refuses_bad_input_before_compute(tmp_path, args, message):
         and any(o.get("output_type") == "error" for o in c.get("outputs", []))
     ]
     assert len(failing) == 1 and "validate_pgd" in "".join(failing[0]["source"])
-    assert time.perf_counter() - t0 < 120
 
 
 def test_fold_parameters_tags_the_parameter_cells_only(tmp_path):

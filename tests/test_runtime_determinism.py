@@ -21,7 +21,7 @@ SCRIPT = """
 import json, sys, torch
 torch.set_num_threads(int(sys.argv[1]))
 from compression_robustness import zoo
-from compression_robustness.zoo import recipes as R
+from compression_robustness.core import recipes as R
 entry = zoo.ZooEntry(
     "lenet5-determinism", "lenet5", "mnist",
     {p: {**R.SMOKE_MNIST, "train_subset": 256, "test_subset": 100, "precision": sys.argv[2]}

@@ -8,15 +8,17 @@ from torch import nn
 from compression_robustness import data as D
 from compression_robustness.compression import posttraining as P
 from compression_robustness.core.registry import ConfigError
+from compression_robustness.models.efficientnet import load_efficientnet_lite0
 from compression_robustness.runtime import estimator as E
 from compression_robustness.studies.breakingbed import imagenet as I
+from compression_robustness.zoo.entries.imagenet import build_model, data_spec
 
 #: the issue's bar for the loader: at least 65% top-1 on the 1000 imagenet_samples
 MIN_TOP1 = 0.65
 
 
 def _accuracy(model, split, norm="lite0", batch_size=20):
-    est = E.make_classifier(model, I.data_spec("imagenet_samples", norm), batch_size)
+    est = E.make_classifier(model, data_spec("imagenet_samples", norm), batch_size)
     return E.accuracy(est, split.x, split.y.numpy())
 
 
@@ -27,7 +29,7 @@ def samples20():
 
 @pytest.fixture(scope="module")
 def lite0():
-    return I.load_efficientnet_lite0()
+    return load_efficientnet_lite0()
 
 
 def test_lite0_loader_runs_on_the_foolbox_20(lite0, samples20):
@@ -58,12 +60,12 @@ def test_lite0_reaches_65_percent_on_the_1000_imagenet_samples(lite0):
 @pytest.mark.slow
 def test_ptq_at_8_bits_stays_within_2_points_of_float(lite0):
     split = _imagenet_samples_or_skip(250)
-    q = P.quantize_model(I.load_efficientnet_lite0(), 8)
+    q = P.quantize_model(load_efficientnet_lite0(), 8)
     assert abs(_accuracy(q, split, batch_size=50) - _accuracy(lite0, split, batch_size=50)) <= 0.02
 
 
 def test_ptq_8_bits_agrees_with_float_on_the_foolbox_20(lite0, samples20):
-    q = P.quantize_model(I.load_efficientnet_lite0(), 8)
+    q = P.quantize_model(load_efficientnet_lite0(), 8)
     norm = (samples20.x - 0.5) / 0.5
     with torch.inference_mode():
         agree = (q(norm).argmax(1) == lite0(norm).argmax(1)).float().mean()
@@ -159,4 +161,4 @@ def test_validate_imagenet_names_the_bad_parameter(tmp_path):
 
 def test_compressed_resnet18_says_it_needs_imagenet_training():
     with pytest.raises(NotImplementedError, match="training"):
-        I.build_model("resnet18-xnor")
+        build_model("resnet18-xnor")

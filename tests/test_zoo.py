@@ -37,7 +37,7 @@ def test_recipes_name_their_compression_and_the_cpu_profile_is_bounded():
     r = zoo.ZOO.get("resnet20-prune-kernel").recipes["cpu"]
     assert r["epochs"] <= 30
     assert zoo.ZOO.get("resnet20-kd").teacher == "resnet56-vanilla"
-    assert zoo.ZOO.get("resnet20-abc-3x3").binary["M"] == 3
+    assert zoo.ZOO.get("resnet20-abc-3x3").compression()["binary"]["M"] == 3
     assert zoo.ZOO.get("resnet20-prune-weight").schedule("cpu")["compression"]["prune"]["allocator"]
     cpu = zoo.default_models("cpu")
     assert {f"resnet20-{v}" for v in ("vanilla", "kd", "xnor", "abc-5x5")} <= set(cpu)

@@ -1,5 +1,12 @@
 """Compression methods of the BreakingBED model zoo (Vemparala et al. 2021, Table 1).
 
+* :mod:`.base`: the compression registry -- :class:`CompressionMethod` (family, recipe
+  settings, structure, preparation, schedules per profile, style, weight bits),
+  :func:`register`, :func:`create`, :func:`list_methods`; the zoo's BreakingBED entries,
+  the plot style and the zoo table read it. Every module of this package is imported, so
+  a new method is one module that registers it;
+* :mod:`.baseline`: the uncompressed ``vanilla`` method;
+
 * :mod:`.kd`: knowledge distillation with a KL loss (Hinton et al. 2015) --
   :func:`kd_loss`, :func:`make_kd_loss`;
 * :mod:`.pruning`: l2 pruning at a MAC target with four regularities (filter, channel,
@@ -16,6 +23,20 @@
 Their memory and compute costs are measured by :mod:`compression_robustness.runtime.costs`.
 """
 
+import importlib
+import pkgutil
+
+from compression_robustness.compression.base import (
+    COMPRESSION,
+    FAMILY_MARKERS,
+    CompressionMethod,
+    Preparation,
+    PrepareContext,
+    create,
+    list_methods,
+    register,
+    variant_rank,
+)
 from compression_robustness.compression.binary import (
     BINARIZATIONS,
     ABCConv2d,
@@ -35,10 +56,23 @@ from compression_robustness.compression.pruning import (
     prune_masks,
 )
 
+# every method module registers its methods (a new one needs no edit here)
+for _mod in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_mod.name}")
+
 __all__ = [
     "ABCConv2d",
     "BINARIZATIONS",
     "BinaryConv2d",
+    "COMPRESSION",
+    "CompressionMethod",
+    "FAMILY_MARKERS",
+    "Preparation",
+    "PrepareContext",
+    "create",
+    "list_methods",
+    "register",
+    "variant_rank",
     "PRUNING",
     "XNORConv2d",
     "apply_masks",

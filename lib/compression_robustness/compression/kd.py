@@ -26,6 +26,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from compression_robustness.compression.base import CompressionMethod, Preparation, register
+from compression_robustness.core import recipes as R
+from compression_robustness.core.units import Family
+
 
 def kd_loss(
     student_logits: torch.Tensor,
@@ -75,3 +79,31 @@ def make_kd_loss(
         return kd_loss(logits, t_logits, y, T=T, kl_weight=kl_weight, ce_weight=ce_weight)
 
     return loss_fn
+
+
+# --------------------------------------------------------------------------- zoo method
+#: BreakingBED's KD-KL: temperature 30 (the paper's value), RepDistiller's loss weights.
+KD_DEFAULTS = {"T": 30.0, "kl_weight": 0.9, "ce_weight": 0.1}
+
+
+def _prepare_kd(model: nn.Module, settings, ctx) -> Preparation:
+    if ctx.teacher is None:
+        raise ValueError("knowledge distillation needs a teacher")
+    return Preparation(loss_fn=make_kd_loss(ctx.teacher, ctx.normalize, **settings["kd"]))
+
+
+register(
+    CompressionMethod(
+        "kd",
+        Family.DISTILLED,
+        "KD-KL",
+        "{arch} distilled from {teacher} with KD-KL (T=30)",
+        10,
+        settings={"kd": KD_DEFAULTS},
+        # trained from scratch with the teacher's soft targets: the vanilla schedule
+        recipes={"smoke": R.SMOKE_CIFAR, "cpu": R.CPU_CIFAR, "paper": R.REPDISTILLER},
+        teacher={"resnet20": "resnet56-vanilla", "resnet56": "resnet110-vanilla"},
+        prepare=_prepare_kd,
+        profiles={"resnet20": ("smoke", "cpu", "paper"), "resnet56": ("paper",)},
+    )
+)

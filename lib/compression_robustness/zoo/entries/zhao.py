@@ -10,9 +10,9 @@ from torch import nn
 from compression_robustness import data as D
 from compression_robustness.compression.dns import DNSConv2d, DNSLinear, apply_dns, dns_hook
 from compression_robustness.compression.fixed_point import build_fixed_point, calibrate_fixed_point
+from compression_robustness.core import recipes as R
 from compression_robustness.models import Normalize, build_arch
 from compression_robustness.models.quant import paper_int_bits
-from compression_robustness.zoo import recipes as R
 from compression_robustness.zoo.entry import HookedZooEntry, ZooEntry, get, register
 
 #: Densities (percent of weights kept) and bitwidths registered in the zoo.

@@ -1,7 +1,7 @@
-"""Training schedules shared by the zoo's entries (plain dicts: hashed into recipes).
-
-Each entry file under :mod:`compression_robustness.zoo.entries` picks one schedule per
-profile; :func:`compression_robustness.runtime.train.full_recipe` fills in the rest.
+"""Training schedules (plain dicts: hashed into recipes), shared by the compression
+methods (:mod:`compression_robustness.compression`, their fine-tuning schedules) and the
+zoo's entry files (:mod:`compression_robustness.zoo.entries`), which pick one per profile; :func:`compression_robustness.runtime.train.full_recipe`
+fills in the rest.
 """
 
 from __future__ import annotations
