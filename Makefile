@@ -40,8 +40,9 @@ chapters: check-profile
 	$(PY) -m compression_robustness profiles-table --out book/_generated/profiles.md
 	@set -e; for c in $(CHAPTERS); do \
 	  echo "== chapter $$c (profile $(PROFILE))"; \
+	  $(PY) -m compression_robustness chapter-params $(PROFILE) $$c --out build/params/$(PROFILE)/$$c.yaml; \
 	  CRS_FORCE=$(FORCE) $(VENV)/bin/papermill notebooks/$$c.ipynb book/chapters/$$c.ipynb \
-	    -f params/$(PROFILE).yaml -k python3 --no-progress-bar --log-level ERROR; \
+	    -f build/params/$(PROFILE)/$$c.yaml -k python3 --no-progress-bar --log-level ERROR; \
 	  $(PY) -m compression_robustness fold-parameters book/chapters/$$c.ipynb; \
 	done
 	# after the chapters, so that it counts what they computed
@@ -71,7 +72,8 @@ test: venv
 	@set -e; nbs=""; \
 	if $(PY) -m compression_robustness has-data cifar10; then \
 	  for c in $(TEST_NOTEBOOKS); do \
-	    $(VENV)/bin/papermill notebooks/$$c.ipynb build/nbval/$$c.ipynb -f params/smoke.yaml \
+	    $(PY) -m compression_robustness chapter-params smoke $$c --out build/params/smoke/$$c.yaml; \
+	    $(VENV)/bin/papermill notebooks/$$c.ipynb build/nbval/$$c.ipynb -f build/params/smoke/$$c.yaml \
 	      -k python3 --no-progress-bar --log-level ERROR; \
 	    nbs="$$nbs build/nbval/$$c.ipynb"; \
 	  done; \

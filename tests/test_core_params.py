@@ -13,7 +13,7 @@ def test_every_profile_loads_and_names_itself():
 
 
 def test_paper_profile_holds_the_papers_pgd_settings():
-    p = config.load_profile("paper")
+    p = config.load_profile("paper")["pgd"]
     assert p["archs"] == ["resnet20", "resnet56"]
     assert (p["eps"], p["alpha"]) == (2.0, 0.5)  # 0-255 pixel units
     assert p["max_iter"] == 1000 and p["reruns"] == 5 and p["record_every"] == 5
@@ -59,6 +59,9 @@ def test_validate_pgd_derives_the_record_points():
         ({"record_every": 20}, "`record_every`"),
         ({"reruns": 0}, "`reruns`"),
         ({"n_examples": -5}, "`n_examples`"),
+        ({"n_examples": 20000}, "`n_examples`"),
+        ({"extra_eps": [-4.0]}, "`extra_eps`"),
+        ({"extra_eps": "4"}, "`extra_eps`"),
         ({"archs": ["resnet99"]}, "`archs`"),
         ({"variants": ["xnorr"]}, "`variants`"),
         ({"profile": "gpu"}, "`profile`"),
@@ -73,9 +76,10 @@ def test_bad_pgd_parameters_fail_before_compute_naming_the_parameter(override, p
 
 def test_profiles_table_lists_every_profile_parameter():
     text = book.profiles_markdown()
-    for key in config.load_profile("cpu"):
-        if key != "profile":
-            assert f"`{key}`" in text
+    for section, params in config.load_profile("cpu").items():
+        if section != "profile":
+            for key in params:
+                assert f"| {section}: `{key}` |" in text
     assert "training of `resnet20-vanilla`" in text
 
 
@@ -89,7 +93,7 @@ def test_describing_the_profiles_never_trains_anything(isolated_data, monkeypatc
 
 
 def test_paper_profile_holds_breakingbeds_table2_grid_exactly():
-    g = config.load_profile("paper")["sweep_grid"]
+    g = config.load_profile("paper")["sweep"]["grid"]
     assert g == {
         "fgsm": {"eps": [2, 4, 8, 16]},
         "pgd": {"eps": [0.1, 0.5, 1.0, 2.0], "iterations": [2, 3, 4, 5]},
@@ -98,17 +102,17 @@ def test_paper_profile_holds_breakingbeds_table2_grid_exactly():
         "local_search": {"eps": [8, 16, 32], "iterations": [50, 100, 150, 200]},
         "genattack": {"eps": [8, 12], "iterations": [50, 100, 150, 200], "population": [6, 16]},
     }
-    assert config.load_profile("cpu")["sweep_grid"] == g  # cpu: same grid, fewer images
+    assert config.load_profile("cpu")["sweep"]["grid"] == g  # cpu: same grid, fewer images
 
 
 @pytest.mark.parametrize(
     "grid, param",
     [
         ({"pgdd": {"eps": [1]}}, "`attack`"),
-        ({"fgsm": {"iterations": [1]}}, "`sweep_grid.fgsm`"),
-        ({"pgd": {"eps": [-1], "iterations": [2]}}, "`sweep_grid.pgd.eps`"),
-        ({"deepfool": {"iterations": [0]}}, "`sweep_grid.deepfool.iterations`"),
-        ({}, "`sweep_grid`"),
+        ({"fgsm": {"iterations": [1]}}, "`grid.fgsm`"),
+        ({"pgd": {"eps": [-1], "iterations": [2]}}, "`grid.pgd.eps`"),
+        ({"deepfool": {"iterations": [0]}}, "`grid.deepfool.iterations`"),
+        ({}, "`grid`"),
     ],
 )
 def test_bad_sweep_grids_are_refused_naming_the_parameter(grid, param):
@@ -126,7 +130,7 @@ def test_sweep_local_search_candidates_reach_the_cells_and_are_validated(monkeyp
     params = {c["attack"]: c["params"] for c in sweep.sweep_cell_configs(cfg)}
     assert params["local_search"]["max_candidates"] == 7
     assert "max_candidates" not in params["fgsm"]
-    with pytest.raises(ConfigError, match="sweep_ls_candidates"):
+    with pytest.raises(ConfigError, match="`ls_candidates`"):
         sweep.validate_sweep(
             "smoke", "cifar10", ["resnet20-vanilla"], grid, 8, 4, 0, 8, ls_candidates=0
         )
@@ -135,3 +139,15 @@ def test_sweep_local_search_candidates_reach_the_cells_and_are_validated(monkeyp
 def test_pgd_without_the_reference_model_is_refused_before_compute():
     with pytest.raises(ConfigError, match="`variants` must include 'resnet20-vanilla'"):
         pgd.validate_pgd(**{**GOOD, "variants": ["prune-filter"]})
+
+
+def test_each_chapter_gets_its_own_section_and_the_shared_keys():
+    flat = config.chapter_parameters("smoke", "stress_strain")
+    assert flat["profile"] == "smoke"
+    assert "grid" in flat and "anytime_model" in flat  # the sweep and anytime sections
+    assert "archs" not in flat  # pgd's
+    assert set(config.chapter_parameters("smoke", "boxplots")) == {"profile"} | set(
+        config.load_profile("smoke")["sweep"]
+    )
+    with pytest.raises(ConfigError, match="no section 'nope'"):
+        config.chapter_parameters("smoke", "nope")

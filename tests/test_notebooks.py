@@ -24,16 +24,47 @@ def test_notebook_sources_have_no_outputs_and_a_typed_parameters_cell(nb):
     assert len(code) <= 12, "notebooks are glue: move computation into the library"
 
 
+def _chapter_params(tmp_path, chapter: str = "pgd") -> Path:
+    out = tmp_path / f"{chapter}.yaml"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compression_robustness",
+            "chapter-params",
+            "smoke",
+            chapter,
+            "--out",
+            str(out),
+        ],
+        check=True,
+        cwd=ROOT,
+    )
+    return out
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
         (["-p", "eps", "-1"], "parameter `eps` must be > 0"),
         (["-p", "archs", '["resnet99"]'], "parameter `archs` has unknown value"),
         (["-p", "profile", "gpu"], "unknown profile 'gpu'"),
+        # a mistyped name is an error that lists the valid ones
+        (["-p", "epz", "2"], "unknown parameter(s) `epz` for this chapter; valid: profile"),
+        # more images than the split holds
+        (["-p", "n_examples", "20000"], "the cifar10 test split has 10,000 images"),
+        # the reproduction note's radii are checked with the rest, before any cell runs
+        (["-p", "extra_eps", "[-4.0]"], "parameter `extra_eps` must be > 0"),
+        # -p passes a list as a string: it is read as YAML (the error is then eps's)
+        (["-p", "variants", '["vanilla"]', "-p", "eps", "-1"], "parameter `eps` must be > 0"),
+        (["-p", "variants", "[vanilla, kd"], "parameter `variants` must be a list"),
     ],
 )
 def test_pgd_notebook_refuses_bad_input_before_compute(tmp_path, args, message):
+    """One short message, from the validation cell, before anything is computed or written."""
     out = tmp_path / "out.ipynb"
+    results = ROOT / "data" / "results" / "smoke" / "pgd.parquet"
+    before = results.stat().st_mtime_ns if results.exists() else None
     proc = subprocess.run(
         [
             sys.executable,
@@ -42,7 +73,7 @@ def test_pgd_notebook_refuses_bad_input_before_compute(tmp_path, args, message):
             str(ROOT / "notebooks" / "pgd.ipynb"),
             str(out),
             "-f",
-            str(ROOT / "params" / "smoke.yaml"),
+            str(_chapter_params(tmp_path)),
             "-k",
             "python3",
             "--no-progress-bar",
@@ -64,6 +95,71 @@ def test_pgd_notebook_refuses_bad_input_before_compute(tmp_path, args, message):
         and any(o.get("output_type") == "error" for o in c.get("outputs", []))
     ]
     assert len(failing) == 1 and "validate_pgd" in "".join(failing[0]["source"])
+    (error,) = [o for o in failing[0]["outputs"] if o.get("output_type") == "error"]
+    assert len(error["traceback"]) <= 3, "a bad parameter is one short message, no traceback"
+    assert (results.stat().st_mtime_ns if results.exists() else None) == before
+
+
+def test_a_whole_profile_file_is_refused_naming_its_sections(tmp_path):
+    """`-f params/smoke.yaml` injects every chapter's section: an error that says how to get
+    one chapter's parameters."""
+    out = tmp_path / "out.ipynb"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(ROOT / "notebooks" / "zoo.ipynb"),
+            str(out),
+            "-f",
+            str(ROOT / "params" / "smoke.yaml"),
+            "-k",
+            "python3",
+            "--no-progress-bar",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert proc.returncode != 0
+    assert "unknown parameter(s) `anytime`, `bnn_mnist`" in proc.stderr
+    assert "chapter-params" in proc.stderr
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_documents_every_parameter_with_its_comment(nb):
+    code = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+    declared = [
+        line.split(":")[0]
+        for line in "".join(code[0]["source"]).splitlines()
+        if line and not line.startswith("#")
+    ]
+    helped = subprocess.run(
+        [sys.executable, "-m", "papermill", "--help-notebook", str(nb)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    missing = [d for d in declared if f"  {d}: " not in helped]
+    assert not missing, f"papermill cannot parse these parameter lines: {missing}"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_profile_gives_each_chapter_exactly_its_parameters(nb):
+    """The chapter's section of each profile names only parameters the notebook declares."""
+    from compression_robustness.core.params import PROFILES, chapter_parameters
+
+    code = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+    declared = {
+        line.split(":")[0]
+        for line in "".join(code[0]["source"]).splitlines()
+        if line and not line.startswith("#")
+    }
+    for profile in PROFILES:
+        given = set(chapter_parameters(profile, nb.stem))
+        assert given <= declared, f"{profile}: {sorted(given - declared)} unknown to {nb.stem}"
 
 
 def test_fold_parameters_tags_the_parameter_cells_only(tmp_path):

@@ -99,9 +99,9 @@ def test_validate_cam_refuses_bad_input_and_never_trains_in_cpu(monkeypatch):
     monkeypatch.setattr(zoo, "get", no_training)
     with pytest.raises(ConfigError, match="zoo model"):
         cam.validate_cam("cpu", ["resnet20-nope"], "automobile", 0, [1, 5], 10, 0, 10)
-    with pytest.raises(ConfigError, match="cam_class"):
+    with pytest.raises(ConfigError, match="`image_class`"):
         cam.validate_cam("smoke", ["resnet20-vanilla"], "zebra", 0, [1], 10, 0, 10)
-    with pytest.raises(ConfigError, match="cam_deepfool_iters"):
+    with pytest.raises(ConfigError, match="`deepfool_iters`"):
         cam.validate_cam("smoke", ["resnet20-vanilla"], "automobile", 0, [0], 10, 0, 10)
 
 

@@ -151,7 +151,7 @@ def test_validate_imagenet_names_the_bad_parameter(tmp_path):
         _validate(dataset="imagenet_val", imagenet_dir=str(tmp_path))  # no class folders
     with pytest.raises(ConfigError, match="ImageNet model"):
         _validate(models=["resnet1000"])
-    with pytest.raises(ConfigError, match="imagenet_attack_models"):
+    with pytest.raises(ConfigError, match="`attack_models`"):
         _validate(attack_models=["efficientnet_lite0-ptq8"])
     with pytest.raises(ConfigError, match="fgsm_eps"):
         _validate(fgsm_eps=[-1.0])

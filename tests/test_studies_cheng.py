@@ -127,7 +127,7 @@ def test_validate_accepts_good_parameters():
     ],
 )
 def test_validate_names_the_bad_parameter(over, param):
-    name = param if param == "profile" else f"pn_{param}"
+    name = param
     with pytest.raises(ConfigError, match=f"`{name}`"):
         S.validate_pixel_noise(**_args(**over))
 

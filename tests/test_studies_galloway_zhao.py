@@ -202,12 +202,12 @@ def test_binary_model_binarises_weights_and_activations():
 @pytest.mark.parametrize(
     "fn, kwargs, message",
     [
-        (zhao.validate_transferability, {"step": -0.1}, "tr_step"),
-        (zhao.validate_transferability, {"lenet_densities": [3]}, "tr_lenet_densities"),
-        (zhao.validate_transferability, {"archs": ["vgg"]}, "tr_archs"),
-        (galloway.validate_bnn, {"fgsm_eps": [-0.1]}, "bnn_fgsm_eps"),
-        (galloway.validate_bnn, {"widths": [48]}, "bnn_widths"),
-        (galloway.validate_bnn, {"cw_models": ["galloway-z9"]}, "bnn_cw_models"),
+        (zhao.validate_transferability, {"step": -0.1}, "`step`"),
+        (zhao.validate_transferability, {"lenet_densities": [3]}, "`lenet_densities`"),
+        (zhao.validate_transferability, {"archs": ["vgg"]}, "`archs`"),
+        (galloway.validate_bnn, {"fgsm_eps": [-0.1]}, "`fgsm_eps`"),
+        (galloway.validate_bnn, {"widths": [48]}, "`widths`"),
+        (galloway.validate_bnn, {"cw_models": ["galloway-z9"]}, "`cw_models`"),
     ],
 )
 def test_chapters_refuse_bad_parameters(fn, kwargs, message):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -20,10 +21,15 @@ PROFILE_PURPOSE = {
 }
 
 
+def _flat_profile(profile: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """``(section, parameter) -> value`` of a profile's chapter sections."""
+    return {(s, k): v for s, d in profile.items() if isinstance(d, dict) for k, v in d.items()}
+
+
 def profiles_markdown() -> str:
     """A Markdown table of every profile's chapter parameters, read from ``params/``."""
-    profiles = {p: load_profile(p) for p in PROFILES}
-    keys = [k for k in dict.fromkeys(k for d in profiles.values() for k in d) if k != "profile"]
+    profiles = {p: _flat_profile(load_profile(p)) for p in PROFILES}
+    keys = list(dict.fromkeys(k for d in profiles.values() for k in d))
     lines = [
         "| parameter | " + " | ".join(f"`{p}`" for p in PROFILES) + " |",
         "|---|" + "---|" * len(PROFILES),
@@ -53,7 +59,7 @@ def profiles_markdown() -> str:
             elif isinstance(v, list):
                 v = ", ".join(map(str, v))
             cells.append(str(v))
-        lines.append(f"| `{k}` | " + " | ".join(cells) + " |")
+        lines.append(f"| {k[0]}: `{k[1]}` | " + " | ".join(cells) + " |")
     for name in zoo.ZOO.names():
         entry = zoo.ZOO.get(name)
         cells = []

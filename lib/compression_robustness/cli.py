@@ -17,6 +17,9 @@ Commands:
 ``headlines [--profile P] [--out FILE]``
     write the headline numbers of a profile's stored results as JSON (the reference that
     ``tests/test_evaluate_reference.py`` checks the committed cpu results against).
+``chapter-params P CHAPTER [--out FILE]``
+    write the flat parameters of one chapter in profile ``P`` (its section of
+    ``params/P.yaml`` plus the shared keys), the file papermill takes with ``-f``.
 ``check-profile P``
     exit with a clear error if ``P`` is not a profile.
 ``has-data DATASET``
@@ -115,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     ur.add_argument("--used", required=True, help="the file CRS_USED_LOG pointed to")
     ur.add_argument("--profile", default="cpu")
     ur.add_argument("--delete", action="store_true")
+    chp = sub.add_parser("chapter-params", help="one chapter's parameters of a profile (YAML)")
+    chp.add_argument("profile")
+    chp.add_argument("chapter")
+    chp.add_argument("--out")
     cp = sub.add_parser("check-profile", help="validate a profile name")
     cp.add_argument("profile")
     hd = sub.add_parser("has-data", help="exit 0 if a dataset can be loaded here, else 1")
@@ -179,6 +186,17 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         elif args.cmd == "check-profile":
             print(f"profile {args.profile!r} is valid ({', '.join(PROFILES)})")
+        elif args.cmd == "chapter-params":
+            import yaml
+
+            from compression_robustness.core.params import chapter_parameters
+
+            flat = chapter_parameters(args.profile, args.chapter)
+            header = f"# chapter {args.chapter}, profile {args.profile} (from params/{args.profile}.yaml)\n"
+            _emit(
+                header + yaml.safe_dump(flat, sort_keys=False, width=100, default_flow_style=None),
+                args.out,
+            )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

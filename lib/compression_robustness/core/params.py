@@ -8,6 +8,8 @@ before any computation.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
 from collections.abc import Iterable
 from pathlib import Path
@@ -87,3 +89,111 @@ def check_choices(name: str, values: Iterable[str], valid: Iterable[str]) -> lis
     if not values:
         raise ConfigError(f"parameter `{name}` must not be empty")
     return values
+
+
+# --------------------------------------------------------------------------- chapters
+#: The profile sections a chapter reads besides its own (the sweep's two chapters share it).
+CHAPTER_SECTIONS = {"stress_strain": ("sweep", "anytime"), "boxplots": ("sweep",)}
+
+
+def chapter_parameters(profile: str, chapter: str) -> dict[str, Any]:
+    """The flat parameters of ``chapter`` in ``profile``: the shared top-level keys plus
+    the chapter's section(s). A name in two of its sections is an error."""
+    prof = load_profile(profile)
+    sections = CHAPTER_SECTIONS.get(chapter, (chapter,))
+    valid = [k for k, v in prof.items() if isinstance(v, dict)]
+    missing = [s for s in sections if s not in prof]
+    if missing:
+        raise ConfigError(
+            f"profile {profile!r} has no section {missing[0]!r} for chapter {chapter!r}; "
+            f"its sections: {', '.join(valid)}"
+        )
+    out = {k: v for k, v in prof.items() if not isinstance(v, dict)}
+    for s in sections:
+        for k, v in prof[s].items():
+            if k in out:
+                raise ConfigError(f"profile {profile!r}: `{k}` is set twice for {chapter!r}")
+            out[k] = v
+    return out
+
+
+def _assigned(source: str) -> dict[str, str | None]:
+    """Top-level names a cell assigns, with their annotation (``"list"``, ...) if any."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    out: dict[str, str | None] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            out[node.target.id] = ast.unparse(node.annotation)
+        elif isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    out[t.id] = None
+    return out
+
+
+def _coerce(name: str, value: Any, annotation: str | None) -> Any:
+    """papermill's ``-p`` passes lists and dicts as strings: read those as YAML."""
+    kinds = {"list": list, "dict": dict}
+    if annotation in kinds and isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ConfigError(
+                f"parameter `{name}` must be a {annotation} (a YAML {annotation} with -p, "
+                f"for example -p {name} '[a, b]', or use -y/-f), got {value!r}"
+            ) from exc
+        if not isinstance(parsed, kinds[annotation]):
+            raise ConfigError(f"parameter `{name}` must be a {annotation}, got {value!r}")
+        return parsed
+    if annotation in ("int", "float") and value in ("None", "null"):
+        return None
+    if annotation == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _short_config_error(shell, etype, value, tb, tb_offset=None):
+    """Shows a :class:`ConfigError` in a notebook as its message alone, not a traceback
+    (an IPython custom exception handler; the cell still fails, so papermill stops)."""
+    shell.showtraceback((etype, value, tb), exception_only=True)
+
+
+def notebook_parameters(namespace: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The chapter's parameters, as papermill set them: every name of the notebook's
+    ``parameters`` cell, with the values papermill injected after it.
+
+    Called in the cell after the parameters (run by IPython). A name that papermill
+    injected but the parameters cell does not declare (a typo such as ``-p epz 2``, or a
+    section of a whole profile file passed with ``-f``) is an error that lists the valid
+    names; a list or dict passed as a string with ``-p`` is read as YAML. From here on, a
+    :class:`ConfigError` of the notebook is shown as its one-line message.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        raise RuntimeError("notebook_parameters() runs inside a notebook (IPython) only")
+    ns = shell.user_ns if namespace is None else namespace
+    shell.set_custom_exc((ConfigError,), _short_config_error)
+    cells = [c for c in ns.get("In", [])[:-1] if c.lstrip().startswith("# Parameters")]
+    if not cells:
+        raise RuntimeError("the notebook has no `# Parameters` cell before this one")
+    declared = _assigned(cells[0])
+    injected = {n for c in cells[1:] for n in _assigned(c)}
+    unknown = sorted(injected - set(declared))
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter(s) {', '.join(f'`{u}`' for u in unknown)} for this chapter; "
+            f"valid: {', '.join(declared)} (a profile's parameters for one chapter: "
+            "python -m compression_robustness chapter-params <profile> <chapter>)"
+        )
+    return {n: _coerce(n, ns[n], a) for n, a in declared.items()}
+
+
+def bind(fn, params: dict[str, Any]):
+    """Call ``fn`` with the parameters it takes, by keyword."""
+    names = inspect.signature(fn).parameters
+    return fn(**{k: v for k, v in params.items() if k in names})

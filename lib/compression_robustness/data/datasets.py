@@ -396,6 +396,27 @@ def spec(name: str) -> DatasetSpec:
     return DATASETS.get(name)
 
 
+#: images per split, for checking a requested subset size before anything is loaded
+SPLIT_SIZES: dict[str, dict[str, int]] = {
+    "mnist": {"train": 60_000, "test": 10_000},
+    "mnist56": {"train": 60_000, "test": 10_000},
+    "fashion_mnist": {"train": 60_000, "test": 10_000},
+    "cifar10": {"train": 50_000, "test": 10_000},
+    "imagenet_samples": {"test": 1000},
+    **{f"{d}_samples20": {"test": 20} for d in ("mnist", "fashion_mnist", "cifar10", "imagenet")},
+}
+
+
+def check_subset_size(param: str, n: int | None, dataset: str, split: str = "test") -> None:
+    """``n`` images (``None``: all) must fit in the split: the error names the parameter."""
+    size = SPLIT_SIZES.get(dataset, {}).get(split)
+    if n is not None and size is not None and n > size:
+        raise ConfigError(
+            f"parameter `{param}` is {n}, but the {dataset} {split} split has {size:,} images; "
+            f"use at most {size}, or None for all of them"
+        )
+
+
 def check_split(name: str, split: str) -> str:
     s = spec(name)
     if split not in s.splits:

@@ -144,26 +144,27 @@ def validate_cam(
     for n in names:
         Z.ZOO.check(n)
         if Z.ZOO.get(n).dataset != dataset:
-            raise ConfigError(f"parameter `cam_models`: {n!r} is not a {dataset} model")
+            raise ConfigError(f"parameter `models`: {n!r} is not a {dataset} model")
         if profile == "cpu" and not has_checkpoint(n, profile):
             raise ConfigError(
-                f"parameter `cam_models`: {n!r} has no checkpoint in profile 'cpu' "
+                f"parameter `models`: {n!r} has no checkpoint in profile 'cpu' "
                 "(the cam chapter never trains a model in the cpu profile); train it with "
                 "`make models PROFILE=cpu` or leave it out"
             )
     if image_class not in spec.classes:
         raise ConfigError(
-            f"parameter `cam_class` must be a {dataset} class, got {image_class!r}; "
+            f"parameter `image_class` must be a {dataset} class, got {image_class!r}; "
             f"valid: {', '.join(spec.classes)}"
         )
-    check_number("cam_image_rank", image_rank, min=0, integer=True)
+    check_number("image_rank", image_rank, min=0, integer=True)
     if not isinstance(deepfool_iters, list) or not deepfool_iters:
-        raise ConfigError("parameter `cam_deepfool_iters` must be a non-empty list")
+        raise ConfigError("parameter `deepfool_iters` must be a non-empty list")
     for i in deepfool_iters:
-        check_number("cam_deepfool_iters", i, min=1, integer=True)
-    check_number("cam_n_images", n_images, min=1, integer=True)
+        check_number("deepfool_iters", i, min=1, integer=True)
+    check_number("n_images", n_images, min=1, integer=True)
+    D.check_subset_size("n_images", n_images, dataset)
     check_number("seed", seed, min=0, integer=True)
-    check_number("cam_batch_size", batch_size, min=1, integer=True)
+    check_number("batch_size", batch_size, min=1, integer=True)
     return CamConfig(
         profile,
         dataset,
@@ -192,7 +193,7 @@ def grid_image(dataset: str, image_class: str, rank: int, profile: str | None = 
         label = D.spec(dataset).classes.index(image_class)
         idx = (full.y == label).nonzero().squeeze(1)
         if rank >= len(idx):
-            raise ConfigError(f"parameter `cam_image_rank`: only {len(idx)} {image_class} images")
+            raise ConfigError(f"parameter `image_rank`: only {len(idx)} {image_class} images")
         i = idx[rank : rank + 1]
         return D.Split(full.x[i], full.y[i], full.spec, "test", i.numpy())
 

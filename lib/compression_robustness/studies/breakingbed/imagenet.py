@@ -165,18 +165,17 @@ def validate_imagenet(
             f"(a folder given by `imagenet_dir`), got {dataset!r}"
         )
     if not models:
-        raise ConfigError("parameter `imagenet_models` must not be empty")
+        raise ConfigError("parameter `models` must not be empty")
     for m in [*models, *attack_models, *genattack_models]:
         IMAGENET_MODELS.check(m)
     for pname, names in (("attack_models", attack_models), ("genattack_models", genattack_models)):
         extra = sorted(set(names) - set(models))
         if extra:
-            raise ConfigError(
-                f"parameter `imagenet_{pname}` names models not in `imagenet_models`: {extra}"
-            )
+            raise ConfigError(f"parameter `{pname}` names models not in `models`: {extra}")
     for name, n in (("n_clean", n_clean), ("n_attack", n_attack), ("n_genattack", n_genattack)):
         if n is not None:
             check_number(name, n, min=1, integer=True)
+            D.check_subset_size(name, n, dataset)
     for name, vals, unit_max in (
         ("fgsm_eps", fgsm_eps, 255),
         ("pgd_eps", pgd_eps, 255),

@@ -55,7 +55,10 @@ def validate_pgd(
     n_examples: int | None,
     seed: int,
     batch_size: int,
+    extra_eps: list[float] = (),
 ) -> PGDConfig:
+    """Check the chapter's parameters before any compute (``extra_eps``: the further radii
+    of the reproduction note, 0-255 units)."""
     check_profile(profile)
     models = C.check_models(archs, variants, dataset)
     if PGD_REFERENCE_MODEL not in models:
@@ -75,6 +78,11 @@ def validate_pgd(
     check_number("reruns", reruns, min=1, integer=True)
     if n_examples is not None:
         check_number("n_examples", n_examples, min=1, integer=True)
+        D.check_subset_size("n_examples", n_examples, dataset)
+    if isinstance(extra_eps, str) or not isinstance(extra_eps, list | tuple):
+        raise ConfigError(f"parameter `extra_eps` must be a list of radii, got {extra_eps!r}")
+    for r in extra_eps:
+        check_number("extra_eps", r, min=0, strict_min=True, max=255)
     check_number("seed", seed, min=0, integer=True)
     check_number("batch_size", batch_size, min=1, integer=True)
     record_at = sorted({0, *range(record_every, max_iter + 1, record_every), max_iter})

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from compression_robustness import attacks as A
+from compression_robustness import data as D
 from compression_robustness import zoo as Z
 from compression_robustness.core.params import check_number
 from compression_robustness.core.registry import ConfigError
@@ -61,40 +62,39 @@ def validate_sweep(
     """
     zoo_cfg = validate_zoo(profile, dataset, models)
     if not isinstance(grid, dict) or not grid:
-        raise ConfigError("parameter `sweep_grid` must map attack names to their grids")
+        raise ConfigError("parameter `grid` must map attack names to their grids")
     for attack, axes in grid.items():
         A.ATTACKS.check(attack)
         spec = A.ATTACKS.get(attack)
         if not spec.in_sweep:
             raise ConfigError(
-                f"parameter `sweep_grid`: {attack!r} is not a sweep attack; "
+                f"parameter `grid`: {attack!r} is not a sweep attack; "
                 f"valid: {', '.join(A.list_attacks(sweep=True))}"
             )
         bad = set(axes) - spec.sweep_axes
         if bad or not axes:
             raise ConfigError(
-                f"parameter `sweep_grid.{attack}` has axes {sorted(axes)}; "
+                f"parameter `grid.{attack}` has axes {sorted(axes)}; "
                 f"valid axes: {sorted(spec.sweep_axes)}"
             )
         for axis, values in axes.items():
             if not isinstance(values, list) or not values:
-                raise ConfigError(
-                    f"parameter `sweep_grid.{attack}.{axis}` must be a non-empty list"
-                )
+                raise ConfigError(f"parameter `grid.{attack}.{axis}` must be a non-empty list")
             for v in values:
                 check_number(
-                    f"sweep_grid.{attack}.{axis}",
+                    f"grid.{attack}.{axis}",
                     v,
                     min=0 if axis == "eps" else 1,
                     strict_min=axis == "eps",
                     integer=axis != "eps",
                 )
-    for name, n in (("sweep_n_examples", n_examples), ("sweep_n_blackbox", n_blackbox)):
+    for name, n in (("n_examples", n_examples), ("n_blackbox", n_blackbox)):
         if n is not None:
             check_number(name, n, min=1, integer=True)
+            D.check_subset_size(name, n, dataset)
     check_number("seed", seed, min=0, integer=True)
     check_number("batch_size", batch_size, min=1, integer=True)
-    check_number("sweep_ls_candidates", ls_candidates, min=1, integer=True)
+    check_number("ls_candidates", ls_candidates, min=1, integer=True)
     return SweepConfig(
         profile,
         dataset,
@@ -215,14 +215,19 @@ def _anytime_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.Dat
 
 
 def validate_anytime(
-    profile: str, dataset: str, model: str, n_examples: int, n_blackbox: int
+    profile: str,
+    dataset: str,
+    anytime_model: str,
+    anytime_n_examples: int,
+    anytime_n_blackbox: int,
 ) -> None:
     """Check the ``anytime_*`` parameters of the stress-strain chapter before any compute."""
-    if not isinstance(model, str):
+    if not isinstance(anytime_model, str):
         raise ConfigError("parameter `anytime_model` must be a zoo model name")
-    validate_zoo(profile, dataset, [model])
-    check_number("anytime_n_examples", n_examples, min=1, integer=True)
-    check_number("anytime_n_blackbox", n_blackbox, min=1, integer=True)
+    validate_zoo(profile, dataset, [anytime_model])
+    check_number("anytime_n_examples", anytime_n_examples, min=1, integer=True)
+    check_number("anytime_n_blackbox", anytime_n_blackbox, min=1, integer=True)
+    D.check_subset_size("anytime_n_examples", anytime_n_examples, dataset)
 
 
 def run_anytime_check(

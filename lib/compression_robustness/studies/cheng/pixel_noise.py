@@ -108,34 +108,35 @@ def validate_pixel_noise(
     """The chapter's parameters, checked before any compute; errors name the notebook
     parameter (``pn_<name>``)."""
     check_profile(profile)
-    models = _check_m56_models("pn_models", models)
-    depth_models = _check_m56_models("pn_depth_models", depth_models, allow_empty=True)
-    perturbations = check_choices("pn_perturbations", perturbations, PERTURBATIONS)
+    models = _check_m56_models("models", models)
+    depth_models = _check_m56_models("depth_models", depth_models, allow_empty=True)
+    perturbations = check_choices("perturbations", perturbations, PERTURBATIONS)
     if not isinstance(attacks, list | tuple) or not attacks:
-        raise ConfigError("parameter `pn_attacks` must be a non-empty list of integers")
+        raise ConfigError("parameter `attacks` must be a non-empty list of integers")
     for k in attacks:
-        check_number("pn_attacks", k, min=0, max=P.GRID * P.GRID, integer=True)
+        check_number("attacks", k, min=0, max=P.GRID * P.GRID, integer=True)
     if 0 not in attacks:
-        raise ConfigError("parameter `pn_attacks` must contain 0 (the clean images)")
+        raise ConfigError("parameter `attacks` must contain 0 (the clean images)")
     attacks = sorted(set(attacks))
-    check_number("pn_repeats", repeats, min=1, integer=True)
+    check_number("repeats", repeats, min=1, integer=True)
     if n_examples is not None:
-        check_number("pn_n_examples", n_examples, min=1, integer=True)
-    check_number("pn_seed", seed, min=0, integer=True)
-    check_number("pn_batch_size", batch_size, min=1, integer=True)
-    compare_models = _check_m56_models("pn_compare_models", compare_models, allow_empty=True)
-    compare_attacks = check_choices("pn_compare_attacks", compare_attacks, COMPARE_ATTACKS)
-    check_number("pn_compare_n_examples", compare_n_examples, min=1, integer=True)
+        check_number("n_examples", n_examples, min=1, integer=True)
+        D.check_subset_size("n_examples", n_examples, DATASET)
+    check_number("seed", seed, min=0, integer=True)
+    check_number("batch_size", batch_size, min=1, integer=True)
+    compare_models = _check_m56_models("compare_models", compare_models, allow_empty=True)
+    compare_attacks = check_choices("compare_attacks", compare_attacks, COMPARE_ATTACKS)
+    check_number("compare_n_examples", compare_n_examples, min=1, integer=True)
     if n_examples is not None and compare_n_examples > n_examples:
         raise ConfigError(
-            f"parameter `pn_compare_n_examples` ({compare_n_examples}) must not exceed "
-            f"`pn_n_examples` ({n_examples})"
+            f"parameter `compare_n_examples` ({compare_n_examples}) must not exceed "
+            f"`n_examples` ({n_examples})"
         )
-    check_number("pn_deepfool_max_iter", deepfool_max_iter, min=1, integer=True)
-    check_number("pn_boundary_max_iter", boundary_max_iter, min=1, integer=True)
-    check_number("pn_boundary_num_trial", boundary_num_trial, min=1, integer=True)
-    check_number("pn_boundary_sample_size", boundary_sample_size, min=1, integer=True)
-    check_number("pn_pointwise_max_queries", pointwise_max_queries, min=1, integer=True)
+    check_number("deepfool_max_iter", deepfool_max_iter, min=1, integer=True)
+    check_number("boundary_max_iter", boundary_max_iter, min=1, integer=True)
+    check_number("boundary_num_trial", boundary_num_trial, min=1, integer=True)
+    check_number("boundary_sample_size", boundary_sample_size, min=1, integer=True)
+    check_number("pointwise_max_queries", pointwise_max_queries, min=1, integer=True)
     return PixelNoiseConfig(
         profile,
         models,

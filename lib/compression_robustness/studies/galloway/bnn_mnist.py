@@ -135,38 +135,39 @@ def validate_bnn(
 ) -> BNNConfig:
     """Check the chapter's parameters (a :class:`ConfigError` naming the bad one)."""
     check_profile(profile)
-    kinds = check_choices("bnn_kinds", kinds, GALLOWAY_KINDS)
+    kinds = check_choices("kinds", kinds, GALLOWAY_KINDS)
 
     for k in widths:
         if k not in GALLOWAY_WIDTHS:
             raise ConfigError(
-                f"parameter `bnn_widths` has unsupported width {k!r}; valid: {GALLOWAY_WIDTHS}"
+                f"parameter `widths` has unsupported width {k!r}; valid: {GALLOWAY_WIDTHS}"
             )
     valid_pairs = [f"{a}{k}" for a in GALLOWAY_KINDS for k in GALLOWAY_WIDTHS]
     bad = [e for e in exclude if e not in valid_pairs]
     if bad:
-        raise ConfigError(f"parameter `bnn_exclude` has unknown pair(s) {bad}; e.g. c256, s256")
+        raise ConfigError(f"parameter `exclude` has unknown pair(s) {bad}; e.g. c256, s256")
     seeds = {int(k): int(v) for k, v in (seeds or {}).items()}
     for v in seeds.values():
-        check_number("bnn_seeds", v, min=1, max=len(SEEDS), integer=True)
+        check_number("seeds", v, min=1, max=len(SEEDS), integer=True)
     if not fgsm_eps:
-        raise ConfigError("parameter `bnn_fgsm_eps` must not be empty")
+        raise ConfigError("parameter `fgsm_eps` must not be empty")
     for e in fgsm_eps:
-        check_number("bnn_fgsm_eps", e, min=0, strict_min=True, max=1)
-    adv_models = _check_names("bnn_adv_models", adv_models)
-    cw_models = _check_names("bnn_cw_models", cw_models)
-    blackbox_targets = _check_names("bnn_blackbox_targets", blackbox_targets)
-    check_number("bnn_cw_c", cw_c, min=0, strict_min=True)
-    check_number("bnn_cw_iter", cw_iter, min=1, integer=True)
-    check_number("bnn_eot_samples", eot_samples, min=1, integer=True)
-    check_number("bnn_sub_seed_images", sub_seed_images, min=10, integer=True)
-    check_number("bnn_sub_rounds", sub_rounds, min=1, integer=True)
-    check_number("bnn_sub_epochs", sub_epochs, min=1, integer=True)
-    for name, n in (("bnn_n_examples", n_examples), ("bnn_n_cw", n_cw)):
+        check_number("fgsm_eps", e, min=0, strict_min=True, max=1)
+    adv_models = _check_names("adv_models", adv_models)
+    cw_models = _check_names("cw_models", cw_models)
+    blackbox_targets = _check_names("blackbox_targets", blackbox_targets)
+    check_number("cw_c", cw_c, min=0, strict_min=True)
+    check_number("cw_iter", cw_iter, min=1, integer=True)
+    check_number("eot_samples", eot_samples, min=1, integer=True)
+    check_number("sub_seed_images", sub_seed_images, min=10, integer=True)
+    check_number("sub_rounds", sub_rounds, min=1, integer=True)
+    check_number("sub_epochs", sub_epochs, min=1, integer=True)
+    for name, n in (("n_examples", n_examples), ("n_cw", n_cw)):
         if n is not None:
             check_number(name, n, min=1, integer=True)
-    check_number("bnn_seed", seed, min=0, integer=True)
-    check_number("bnn_batch_size", batch_size, min=1, integer=True)
+            D.check_subset_size(name, n, "mnist")
+    check_number("seed", seed, min=0, integer=True)
+    check_number("batch_size", batch_size, min=1, integer=True)
     return BNNConfig(
         profile,
         kinds,

@@ -65,7 +65,7 @@ def eps_iteration_grid(df: pd.DataFrame) -> plt.Figure:
     if df.empty:
         fig, ax = plt.subplots(figsize=(4, 1))
         ax.axis("off")
-        ax.text(0.5, 0.5, "no ε × iterations grid: LeNet5 is not in `tr_archs`", ha="center")
+        ax.text(0.5, 0.5, "no ε × iterations grid: LeNet5 is not in `archs`", ha="center")
         return fig
     targets = list(dict.fromkeys(df["target"]))
     fig, axes = plt.subplots(1, len(targets), figsize=(3.8 * len(targets), 3.4), squeeze=False)

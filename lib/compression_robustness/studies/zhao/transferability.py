@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from compression_robustness import attacks as A
+from compression_robustness import data as D
 from compression_robustness import zoo as Z
 from compression_robustness.attacks import transfer as T
 from compression_robustness.compression.dns import DNSConv2d, DNSLinear, measured_density
@@ -96,31 +97,32 @@ def validate_transferability(
     """Check the chapter's parameters (a :class:`ConfigError` naming the bad one)."""
     check_profile(profile)
 
-    archs = check_choices("tr_archs", archs, list(ZHAO_ARCHS))
+    archs = check_choices("archs", archs, list(ZHAO_ARCHS))
     for name, vals, valid in (
-        ("tr_lenet_densities", lenet_densities, DNS_DENSITIES),
-        ("tr_cifar_densities", cifar_densities, DNS_DENSITIES),
-        ("tr_lenet_bits", lenet_bits, BITWIDTHS),
-        ("tr_cifar_bits", cifar_bits, BITWIDTHS),
+        ("lenet_densities", lenet_densities, DNS_DENSITIES),
+        ("cifar_densities", cifar_densities, DNS_DENSITIES),
+        ("lenet_bits", lenet_bits, BITWIDTHS),
+        ("cifar_bits", cifar_bits, BITWIDTHS),
     ):
         bad = [v for v in vals if v not in valid]
         if bad or not vals:
             raise ConfigError(
                 f"parameter `{name}` has unsupported value(s) {bad or vals}; valid: {list(valid)}"
             )
-    for name, n in (("tr_n_mnist", n_mnist), ("tr_n_cifar", n_cifar)):
+    for name, n, dataset in (("n_mnist", n_mnist, "mnist"), ("n_cifar", n_cifar, "cifar10")):
         if n is not None:
             check_number(name, n, min=1, integer=True)
-    check_number("tr_step", step, min=0, strict_min=True, max=1)
-    check_number("tr_iterations", iterations, min=1, integer=True)
-    check_number("tr_deepfool_iter", deepfool_iter, min=1, integer=True)
-    check_number("tr_deepfool_grads", deepfool_grads, min=2, max=10, integer=True)
+            D.check_subset_size(name, n, dataset)
+    check_number("step", step, min=0, strict_min=True, max=1)
+    check_number("iterations", iterations, min=1, integer=True)
+    check_number("deepfool_iter", deepfool_iter, min=1, integer=True)
+    check_number("deepfool_grads", deepfool_grads, min=2, max=10, integer=True)
     for e in grid_eps:
-        check_number("tr_grid_eps", e, min=0, strict_min=True, max=1)
+        check_number("grid_eps", e, min=0, strict_min=True, max=1)
     for it in grid_iterations:
-        check_number("tr_grid_iterations", it, min=1, integer=True)
-    check_number("tr_seed", seed, min=0, integer=True)
-    check_number("tr_batch_size", batch_size, min=1, integer=True)
+        check_number("grid_iterations", it, min=1, integer=True)
+    check_number("seed", seed, min=0, integer=True)
+    check_number("batch_size", batch_size, min=1, integer=True)
     return TransferConfig(
         profile,
         archs,
