@@ -24,6 +24,13 @@ def test_notebook_sources_have_no_outputs_and_a_typed_parameters_cell(nb):
     assert len(code) <= 12, "notebooks are glue: move computation into the library"
 
 
+def _declared(nb: Path) -> list[str]:
+    """The names of a notebook's parameters cell."""
+    code = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+    source = "".join(code[0]["source"])
+    return [line.split(":")[0] for line in source.splitlines() if line and line[0] != "#"]
+
+
 def _chapter_params(tmp_path, chapter: str = "pgd") -> Path:
     out = tmp_path / f"{chapter}.yaml"
     subprocess.run(
@@ -129,12 +136,7 @@ def test_a_whole_profile_file_is_refused_naming_its_sections(tmp_path):
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
 def test_papermill_documents_every_parameter_with_its_comment(nb):
-    code = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
-    declared = [
-        line.split(":")[0]
-        for line in "".join(code[0]["source"]).splitlines()
-        if line and not line.startswith("#")
-    ]
+    declared = _declared(nb)
     helped = subprocess.run(
         [sys.executable, "-m", "papermill", "--help-notebook", str(nb)],
         capture_output=True,
@@ -151,12 +153,7 @@ def test_every_profile_gives_each_chapter_exactly_its_parameters(nb):
     """The chapter's section of each profile names only parameters the notebook declares."""
     from compression_robustness.core.params import PROFILES, chapter_parameters
 
-    code = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
-    declared = {
-        line.split(":")[0]
-        for line in "".join(code[0]["source"]).splitlines()
-        if line and not line.startswith("#")
-    }
+    declared = set(_declared(nb))
     for profile in PROFILES:
         given = set(chapter_parameters(profile, nb.stem))
         assert given <= declared, f"{profile}: {sorted(given - declared)} unknown to {nb.stem}"

@@ -28,23 +28,22 @@ PROFILES = ("smoke", "cpu", "paper")
 ZOO_PROFILES = (*PROFILES, "cpu-next")
 
 
-def check_profile(profile: str) -> str:
-    if profile not in PROFILES:
+def _check_in(profile: str, valid: tuple[str, ...], what: str) -> str:
+    if profile not in valid:
         raise ConfigError(
-            f"unknown profile {profile!r} for parameter `profile`; valid profiles: "
-            + ", ".join(PROFILES)
+            f"unknown {what} {profile!r} for parameter `profile`; valid {what}s: "
+            + ", ".join(valid)
         )
     return profile
+
+
+def check_profile(profile: str) -> str:
+    return _check_in(profile, PROFILES, "profile")
 
 
 def check_zoo_profile(profile: str) -> str:
     """A zoo recipe set: a profile or the staging set ``cpu-next``."""
-    if profile not in ZOO_PROFILES:
-        raise ConfigError(
-            f"unknown zoo profile {profile!r} for parameter `profile`; valid: "
-            + ", ".join(ZOO_PROFILES)
-        )
-    return profile
+    return _check_in(profile, ZOO_PROFILES, "zoo profile")
 
 
 def profile_path(profile: str) -> Path:
