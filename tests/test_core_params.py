@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from compression_robustness import book
@@ -151,3 +153,23 @@ def test_each_chapter_gets_its_own_section_and_the_shared_keys():
     )
     with pytest.raises(ConfigError, match="no section 'nope'"):
         config.chapter_parameters("smoke", "nope")
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (-1.0, "parameter `eps` must be > 0, got -1.0"),
+        ("2", "parameter `eps` must be a finite number, got '2'"),
+        (None, "parameter `eps` must not be None"),
+    ],
+)
+def test_a_declared_parameter_is_checked_by_its_declaration(value, message):
+    specs = {"eps": config.Param(float, "L-inf radius", "0-255", min=0, strict_min=True)}
+    with pytest.raises(ConfigError) as e:
+        config.check_params(specs, {"eps": value})
+    assert message in str(e.value)
+    config.check_params(specs, {"eps": 2.0})  # a good value passes
+    lst = {"k": config.Param(list, "widths", each=int, choices=(32, 64), nonempty=True)}
+    for bad, msg in (([], "non-empty"), ([48], "unknown value(s) [48]"), ("[32]", "a list")):
+        with pytest.raises(ConfigError, match=re.escape(msg)):
+            config.check_params(lst, {"k": bad})

@@ -177,3 +177,42 @@ def test_fold_parameters_tags_the_parameter_cells_only(tmp_path):
     assert main(["fold-parameters", str(path)]) == 0
     tags = [c["metadata"].get("tags", []) for c in json.loads(path.read_text())["cells"]]
     assert tags == [["parameters", "hide-cell"], ["injected-parameters", "hide-cell"], []]
+
+
+def _chapter_params_specs():
+    from compression_robustness.studies.breakingbed import cam, imagenet, pgd, sweep
+    from compression_robustness.studies.cheng import pixel_noise
+    from compression_robustness.studies.galloway import bnn_mnist
+    from compression_robustness.studies.zhao import transferability
+
+    return {
+        "pgd": pgd.PARAMS,
+        "stress_strain": sweep.PARAMS,
+        "boxplots": {k: v for k, v in sweep.PARAMS.items() if not k.startswith("anytime_")},
+        "cam": cam.PARAMS,
+        "pixel_noise": pixel_noise.PARAMS,
+        "transferability": transferability.PARAMS,
+        "bnn_mnist": bnn_mnist.PARAMS,
+        "imagenet": imagenet.PARAMS,
+    }
+
+
+@pytest.mark.parametrize("chapter", sorted(_chapter_params_specs()))
+def test_declared_parameters_match_the_notebook_and_state_their_unit(chapter):
+    """Each chapter's declared parameters (type, bounds, unit, help) are the notebook's,
+    and the notebook's comment of a parameter with a unit states it."""
+    specs = _chapter_params_specs()[chapter]
+    nb = ROOT / "notebooks" / f"{chapter}.ipynb"
+    code = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+    lines = {
+        line.split(":")[0]: line
+        for line in "".join(code[0]["source"]).splitlines()
+        if line and line[0] != "#"
+    }
+    assert set(specs) <= set(lines), sorted(set(specs) - set(lines))
+    unit_words = {"0-255": "0-255", "[0,1]": "[0, 1]"}
+    for name, spec in specs.items():
+        kind = lines[name].split(":", 1)[1].split("=")[0].strip()
+        assert kind == spec.kind.__name__, f"{name}: notebook says {kind}, declared {spec.kind}"
+        if spec.unit:
+            assert unit_words[str(spec.unit)] in lines[name], f"{name}: no unit in {lines[name]!r}"

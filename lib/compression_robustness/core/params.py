@@ -12,6 +12,7 @@ import ast
 import inspect
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def check_choices(name: str, values: Iterable[str], valid: Iterable[str]) -> lis
     bad = [v for v in values if v not in valid]
     if bad:
         raise ConfigError(
-            f"parameter `{name}` has unknown value(s) {bad}; valid: {', '.join(valid)}"
+            f"parameter `{name}` has unknown value(s) {bad}; valid: {', '.join(map(str, valid))}"
         )
     if not values:
         raise ConfigError(f"parameter `{name}` must not be empty")
@@ -196,3 +197,75 @@ def bind(fn, params: dict[str, Any]):
     """Call ``fn`` with the parameters it takes, by keyword."""
     names = inspect.signature(fn).parameters
     return fn(**{k: v for k, v in params.items() if k in names})
+
+
+# --------------------------------------------------------------------------- declared params
+@dataclass(frozen=True)
+class Param:
+    """A chapter parameter, declared once: its type, bounds, unit and help text.
+
+    ``kind`` is ``int``, ``float``, ``str``, ``bool``, ``list`` or ``dict``; for a ``list``,
+    ``each`` (``int`` or ``float``) types its elements and the bounds apply to every one.
+    ``nullable``: ``None`` is allowed (it means "all" for subset sizes). ``choices``: the
+    allowed values (of a ``str``, or of every element of a ``list``).
+    """
+
+    kind: type
+    help: str
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    strict_min: bool = False
+    each: type | None = None
+    nullable: bool = False
+    nonempty: bool = False
+    choices: tuple | None = None
+
+    def describe(self) -> str:
+        unit = f" [{self.unit}]" if self.unit else ""
+        return f"{self.help}{unit}"
+
+
+def check_params(specs: dict[str, Param], values: dict[str, Any]) -> None:
+    """Check every declared parameter in ``values`` against its :class:`Param`: one error
+    naming the parameter, the value and what is allowed. Names not declared are ignored
+    here (the notebook's parameters cell decides which names exist)."""
+    for name, spec in specs.items():
+        if name not in values:
+            continue
+        v = values[name]
+        if v is None:
+            if spec.nullable:
+                continue
+            raise ConfigError(f"parameter `{name}` must not be None ({spec.describe()})")
+        if spec.kind in (int, float):
+            check_number(
+                name, v, min=spec.min, max=spec.max, strict_min=spec.strict_min,
+                integer=spec.kind is int,
+            )  # fmt: skip
+        elif spec.kind is list:
+            if isinstance(v, str) or not isinstance(v, list | tuple):
+                raise ConfigError(f"parameter `{name}` must be a list, got {v!r}")
+            if spec.nonempty and not v:
+                raise ConfigError(f"parameter `{name}` must be a non-empty list")
+            for x in v:
+                if spec.each in (int, float):
+                    check_number(
+                        name, x, min=spec.min, max=spec.max, strict_min=spec.strict_min,
+                        integer=spec.each is int,
+                    )  # fmt: skip
+            if spec.choices is not None and v:
+                check_choices(name, v, spec.choices)
+        elif not isinstance(v, spec.kind) or (spec.kind is not bool and isinstance(v, bool)):
+            raise ConfigError(
+                f"parameter `{name}` must be a {spec.kind.__name__}, got {v!r} ({spec.describe()})"
+            )
+        elif spec.choices is not None and v not in spec.choices:
+            raise ConfigError(
+                f"parameter `{name}` is {v!r}; valid: {', '.join(map(str, spec.choices))}"
+            )
+
+
+#: parameters every chapter shares
+SEED = Param(int, "seed of the test subsets and the attacks' randomness", min=0)
+BATCH_SIZE = Param(int, "batch size (speed only, not results)", min=1)

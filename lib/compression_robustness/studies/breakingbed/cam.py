@@ -37,7 +37,13 @@ from torch import nn
 from compression_robustness import attacks as A
 from compression_robustness import data as D
 from compression_robustness import zoo as Z
-from compression_robustness.core.params import check_number, check_profile
+from compression_robustness.core.params import (
+    BATCH_SIZE,
+    SEED,
+    Param,
+    check_params,
+    check_profile,
+)
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.evaluate import cells as C
 from compression_robustness.evaluate.store import ResultStore
@@ -119,6 +125,18 @@ class CamConfig:
         return [0, *self.deepfool_iters]
 
 
+#: the chapter's numeric parameters (the notebook's parameters cell holds the defaults)
+PARAMS = {
+    "image_rank": Param(int, "which test image of the class, in test-set order", min=0),
+    "deepfool_iters": Param(
+        list, "DeepFool iteration counts of the grid rows", min=1, each=int, nonempty=True
+    ),
+    "n_images": Param(int, "test images of the Q3 distribution view", min=1),
+    "seed": SEED,
+    "batch_size": BATCH_SIZE,
+}
+
+
 def validate_cam(
     profile: str,
     models: list[str],
@@ -156,15 +174,8 @@ def validate_cam(
             f"parameter `image_class` must be a {dataset} class, got {image_class!r}; "
             f"valid: {', '.join(spec.classes)}"
         )
-    check_number("image_rank", image_rank, min=0, integer=True)
-    if not isinstance(deepfool_iters, list) or not deepfool_iters:
-        raise ConfigError("parameter `deepfool_iters` must be a non-empty list")
-    for i in deepfool_iters:
-        check_number("deepfool_iters", i, min=1, integer=True)
-    check_number("n_images", n_images, min=1, integer=True)
+    check_params(PARAMS, locals())
     D.check_subset_size("n_images", n_images, dataset)
-    check_number("seed", seed, min=0, integer=True)
-    check_number("batch_size", batch_size, min=1, integer=True)
     return CamConfig(
         profile,
         dataset,

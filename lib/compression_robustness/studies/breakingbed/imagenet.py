@@ -50,8 +50,15 @@ import torch
 from compression_robustness import attacks as A
 from compression_robustness import data as D
 from compression_robustness.compression.posttraining import sparsity
-from compression_robustness.core.params import check_number, check_profile
+from compression_robustness.core.params import (
+    BATCH_SIZE,
+    SEED,
+    Param,
+    check_params,
+    check_profile,
+)
 from compression_robustness.core.registry import ConfigError
+from compression_robustness.core.units import Unit
 from compression_robustness.evaluate.store import ResultStore
 from compression_robustness.models.efficientnet import (
     TORCHVISION_NORM,
@@ -135,6 +142,27 @@ class ImagenetConfig:
     batch_size: int
 
 
+def _eps(help_: str, unit: Unit | None = Unit.PIXEL_255) -> Param:
+    return Param(list, help_, unit, min=0, strict_min=True, max=255, each=float)
+
+
+#: the chapter's numeric parameters (the notebook's parameters cell holds the defaults)
+PARAMS = {
+    "n_clean": Param(int, "images for clean accuracy; None: all", min=1, nullable=True),
+    "n_attack": Param(int, "images for FGSM and PGD; None: all", min=1, nullable=True),
+    "n_genattack": Param(int, "images for GenAttack; None: all", min=1, nullable=True),
+    "fgsm_eps": _eps("FGSM L-inf eps"),
+    "pgd_eps": _eps("PGD eps as printed in the paper (read under each of eps_readings)", None),
+    "genattack_eps": _eps("GenAttack L-inf eps"),
+    "pgd_iterations": Param(list, "PGD iterations recorded", min=1, each=int, nonempty=True),
+    "genattack_iterations": Param(list, "generations recorded", min=1, each=int, nonempty=True),
+    "eps_readings": Param(list, "readings of PGD's eps", choices=EPS_READINGS),
+    "genattack_population": Param(int, "GenAttack population size", min=2),
+    "seed": SEED,
+    "batch_size": BATCH_SIZE,
+}
+
+
 def validate_imagenet(
     profile: str,
     dataset: str,
@@ -172,35 +200,9 @@ def validate_imagenet(
         extra = sorted(set(names) - set(models))
         if extra:
             raise ConfigError(f"parameter `{pname}` names models not in `models`: {extra}")
+    check_params(PARAMS, locals())
     for name, n in (("n_clean", n_clean), ("n_attack", n_attack), ("n_genattack", n_genattack)):
-        if n is not None:
-            check_number(name, n, min=1, integer=True)
-            D.check_subset_size(name, n, dataset)
-    for name, vals, unit_max in (
-        ("fgsm_eps", fgsm_eps, 255),
-        ("pgd_eps", pgd_eps, 255),
-        ("genattack_eps", genattack_eps, 255),
-    ):
-        if not isinstance(vals, list):
-            raise ConfigError(f"parameter `{name}` must be a list")
-        for v in vals:
-            check_number(name, v, min=0, strict_min=True, max=unit_max)
-    for name, vals in (
-        ("pgd_iterations", pgd_iterations),
-        ("genattack_iterations", genattack_iterations),
-    ):
-        if not isinstance(vals, list) or not vals:
-            raise ConfigError(f"parameter `{name}` must be a non-empty list")
-        for v in vals:
-            check_number(name, v, min=1, integer=True)
-    for r in eps_readings:
-        if r not in EPS_READINGS:
-            raise ConfigError(
-                f"parameter `eps_readings` has unknown value {r!r}; valid: {', '.join(EPS_READINGS)}"
-            )
-    check_number("genattack_population", genattack_population, min=2, integer=True)
-    check_number("seed", seed, min=0, integer=True)
-    check_number("batch_size", batch_size, min=1, integer=True)
+        D.check_subset_size(name, n, dataset)
     return ImagenetConfig(
         profile,
         dataset,

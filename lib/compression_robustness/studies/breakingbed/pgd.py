@@ -10,7 +10,7 @@ import pandas as pd
 from compression_robustness import attacks as A
 from compression_robustness import data as D
 from compression_robustness import zoo as Z
-from compression_robustness.core.params import check_number, check_profile
+from compression_robustness.core.params import BATCH_SIZE, SEED, Param, check_params, check_profile
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.core.units import Unit
 from compression_robustness.evaluate import cells as C
@@ -37,6 +37,27 @@ class PGDConfig:
     def chance(self) -> float:
         return 1.0 / D.spec(self.dataset).num_classes
 
+
+#: the chapter's numeric parameters (the notebook's parameters cell holds their defaults)
+PARAMS = {
+    "eps": Param(float, "L-inf radius", Unit.PIXEL_255, min=0, strict_min=True, max=255),
+    "alpha": Param(float, "PGD step size", Unit.PIXEL_255, min=0, strict_min=True, max=255),
+    "max_iter": Param(int, "PGD iterations in one run", min=1),
+    "record_every": Param(int, "record accuracy and loss every this many iterations", min=1),
+    "reruns": Param(int, "independent random starts", min=1),
+    "n_examples": Param(int, "CIFAR-10 test images; None: all", min=1, nullable=True),
+    "extra_eps": Param(
+        list,
+        "further L-inf radii of the reproduction note",
+        Unit.PIXEL_255,
+        min=0,
+        strict_min=True,
+        max=255,
+        each=float,
+    ),  # fmt: skip
+    "seed": SEED,
+    "batch_size": BATCH_SIZE,
+}
 
 #: the model of the pgd chapter's reproduction note (the paper's claim, ART's PGD, radii)
 PGD_REFERENCE_MODEL = "resnet20-vanilla"
@@ -67,24 +88,13 @@ def validate_pgd(
             "(resnet20 and vanilla): the chapter checks the paper's claim and ART's PGD on "
             f"it; got {models}"
         )
-    check_number("eps", eps, min=0, strict_min=True, max=255)
-    check_number("alpha", alpha, min=0, strict_min=True, max=255)
-    check_number("max_iter", max_iter, min=1, integer=True)
-    check_number("record_every", record_every, min=1, integer=True)
+    check_params(PARAMS, locals())
     if record_every > max_iter:
         raise ConfigError(
             f"parameter `record_every` ({record_every}) must not exceed `max_iter` ({max_iter})"
         )
-    check_number("reruns", reruns, min=1, integer=True)
     if n_examples is not None:
-        check_number("n_examples", n_examples, min=1, integer=True)
         D.check_subset_size("n_examples", n_examples, dataset)
-    if isinstance(extra_eps, str) or not isinstance(extra_eps, list | tuple):
-        raise ConfigError(f"parameter `extra_eps` must be a list of radii, got {extra_eps!r}")
-    for r in extra_eps:
-        check_number("extra_eps", r, min=0, strict_min=True, max=255)
-    check_number("seed", seed, min=0, integer=True)
-    check_number("batch_size", batch_size, min=1, integer=True)
     record_at = sorted({0, *range(record_every, max_iter + 1, record_every), max_iter})
     return PGDConfig(
         profile,
@@ -205,8 +215,7 @@ def run_art_pgd_check(cfg: PGDConfig, model: str, progress: bool = False) -> pd.
 
 def run_pgd_radii(cfg: PGDConfig, model: str, radii: list[float], progress: bool = False):
     """The PGD curve of one model at other radii ``radii`` (0-255 units), one rerun each."""
-    for r in radii:
-        check_number("extra_eps", r, min=0, strict_min=True, max=255)
+    check_params({"extra_eps": PARAMS["extra_eps"]}, {"extra_eps": radii})
     frames = [
         run_pgd(replace(cfg, eps=float(r), alpha=float(r) / 4, models=[model], reruns=1), progress)
         for r in radii

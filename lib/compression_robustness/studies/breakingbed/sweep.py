@@ -12,7 +12,7 @@ import pandas as pd
 from compression_robustness import attacks as A
 from compression_robustness import data as D
 from compression_robustness import zoo as Z
-from compression_robustness.core.params import check_number
+from compression_robustness.core.params import BATCH_SIZE, SEED, Param, check_number, check_params
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.evaluate import cells as C
 from compression_robustness.evaluate.claims import claim_row
@@ -42,6 +42,22 @@ class SweepConfig:
     seed: int
     batch_size: int
     ls_candidates: int = 128
+
+
+#: the sweep chapters' numeric parameters (the notebooks' parameters cells hold the defaults)
+PARAMS = {
+    "n_examples": Param(
+        int, "test images of the white-box attacks; None: all", min=1, nullable=True
+    ),
+    "n_blackbox": Param(
+        int, "test images of the black-box attacks; None: all", min=1, nullable=True
+    ),
+    "ls_candidates": Param(int, "LocalSearch candidate pixels scored per round", min=1),
+    "anytime_n_examples": Param(int, "test images of the anytime check's white-box attacks", min=1),
+    "anytime_n_blackbox": Param(int, "test images of the anytime check's black-box attacks", min=1),
+    "seed": SEED,
+    "batch_size": BATCH_SIZE,
+}
 
 
 def validate_sweep(
@@ -88,13 +104,9 @@ def validate_sweep(
                     strict_min=axis == "eps",
                     integer=axis != "eps",
                 )
+    check_params(PARAMS, locals())
     for name, n in (("n_examples", n_examples), ("n_blackbox", n_blackbox)):
-        if n is not None:
-            check_number(name, n, min=1, integer=True)
-            D.check_subset_size(name, n, dataset)
-    check_number("seed", seed, min=0, integer=True)
-    check_number("batch_size", batch_size, min=1, integer=True)
-    check_number("ls_candidates", ls_candidates, min=1, integer=True)
+        D.check_subset_size(name, n, dataset)
     return SweepConfig(
         profile,
         dataset,
@@ -225,8 +237,7 @@ def validate_anytime(
     if not isinstance(anytime_model, str):
         raise ConfigError("parameter `anytime_model` must be a zoo model name")
     validate_zoo(profile, dataset, [anytime_model])
-    check_number("anytime_n_examples", anytime_n_examples, min=1, integer=True)
-    check_number("anytime_n_blackbox", anytime_n_blackbox, min=1, integer=True)
+    check_params(PARAMS, locals())
     D.check_subset_size("anytime_n_examples", anytime_n_examples, dataset)
 
 

@@ -31,7 +31,14 @@ from compression_robustness import attacks as A
 from compression_robustness import data as D
 from compression_robustness import zoo as Z
 from compression_robustness.attacks import pixel_noise as P
-from compression_robustness.core.params import check_choices, check_number, check_profile
+from compression_robustness.core.params import (
+    BATCH_SIZE,
+    SEED,
+    Param,
+    check_choices,
+    check_params,
+    check_profile,
+)
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.evaluate import cells as C
 from compression_robustness.evaluate.store import ResultStore
@@ -86,6 +93,29 @@ def _check_m56_models(param: str, models: list[str], allow_empty: bool = False) 
     return check_choices(param, models, valid)
 
 
+#: the chapter's numeric parameters (the notebook's parameters cell holds the defaults)
+PARAMS = {
+    "attacks": Param(
+        list,
+        "numbers of single-pixel attacks k on the 28x28 grid",
+        min=0,
+        max=P.GRID * P.GRID,
+        each=int,
+        nonempty=True,
+    ),  # fmt: skip
+    "repeats": Param(int, "seeded repeats averaged per point", min=1),
+    "n_examples": Param(int, "MNIST test images per point; None: all", min=1, nullable=True),
+    "compare_n_examples": Param(int, "test images attacked per model in Table 2", min=1),
+    "deepfool_max_iter": Param(int, "DeepFool iterations", min=1),
+    "boundary_max_iter": Param(int, "BoundaryAttack iterations", min=1),
+    "boundary_num_trial": Param(int, "BoundaryAttack trials per step", min=1),
+    "boundary_sample_size": Param(int, "BoundaryAttack samples per trial", min=1),
+    "pointwise_max_queries": Param(int, "model queries per image of Pointwise", min=1),
+    "seed": SEED,
+    "batch_size": BATCH_SIZE,
+}
+
+
 def validate_pixel_noise(
     profile: str,
     models: list[str],
@@ -106,37 +136,23 @@ def validate_pixel_noise(
     pointwise_max_queries: int,
 ) -> PixelNoiseConfig:
     """The chapter's parameters, checked before any compute; errors name the notebook
-    parameter (``pn_<name>``)."""
+    parameter."""
     check_profile(profile)
+    check_params(PARAMS, locals())
     models = _check_m56_models("models", models)
     depth_models = _check_m56_models("depth_models", depth_models, allow_empty=True)
     perturbations = check_choices("perturbations", perturbations, PERTURBATIONS)
-    if not isinstance(attacks, list | tuple) or not attacks:
-        raise ConfigError("parameter `attacks` must be a non-empty list of integers")
-    for k in attacks:
-        check_number("attacks", k, min=0, max=P.GRID * P.GRID, integer=True)
     if 0 not in attacks:
         raise ConfigError("parameter `attacks` must contain 0 (the clean images)")
     attacks = sorted(set(attacks))
-    check_number("repeats", repeats, min=1, integer=True)
-    if n_examples is not None:
-        check_number("n_examples", n_examples, min=1, integer=True)
-        D.check_subset_size("n_examples", n_examples, DATASET)
-    check_number("seed", seed, min=0, integer=True)
-    check_number("batch_size", batch_size, min=1, integer=True)
+    D.check_subset_size("n_examples", n_examples, DATASET)
     compare_models = _check_m56_models("compare_models", compare_models, allow_empty=True)
     compare_attacks = check_choices("compare_attacks", compare_attacks, COMPARE_ATTACKS)
-    check_number("compare_n_examples", compare_n_examples, min=1, integer=True)
     if n_examples is not None and compare_n_examples > n_examples:
         raise ConfigError(
             f"parameter `compare_n_examples` ({compare_n_examples}) must not exceed "
             f"`n_examples` ({n_examples})"
         )
-    check_number("deepfool_max_iter", deepfool_max_iter, min=1, integer=True)
-    check_number("boundary_max_iter", boundary_max_iter, min=1, integer=True)
-    check_number("boundary_num_trial", boundary_num_trial, min=1, integer=True)
-    check_number("boundary_sample_size", boundary_sample_size, min=1, integer=True)
-    check_number("pointwise_max_queries", pointwise_max_queries, min=1, integer=True)
     return PixelNoiseConfig(
         profile,
         models,

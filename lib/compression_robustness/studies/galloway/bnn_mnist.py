@@ -31,7 +31,15 @@ from compression_robustness import attacks as A
 from compression_robustness import data as D
 from compression_robustness import zoo as Z
 from compression_robustness.attacks import transfer as T
-from compression_robustness.core.params import check_choices, check_number, check_profile
+from compression_robustness.core.params import (
+    BATCH_SIZE,
+    SEED,
+    Param,
+    check_choices,
+    check_number,
+    check_params,
+    check_profile,
+)
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.core.units import Unit
 from compression_robustness.evaluate import cells as C
@@ -112,6 +120,34 @@ def _check_names(param: str, names: list[str]) -> list[str]:
     return list(names)
 
 
+#: the chapter's numeric parameters (the notebook's parameters cell holds the defaults)
+PARAMS = {
+    "widths": Param(list, "K, filters in the first layer", each=int, choices=GALLOWAY_WIDTHS),
+    "fgsm_eps": Param(
+        list,
+        "FGSM eps",
+        Unit.UNIT_INTERVAL,
+        min=0,
+        strict_min=True,
+        max=1,
+        each=float,
+        nonempty=True,
+    ),  # fmt: skip
+    "cw_c": Param(float, "C&W L2 trade-off constant", min=0, strict_min=True),
+    "cw_iter": Param(int, "C&W Adam iterations", min=1),
+    "eot_samples": Param(int, "gradient samples per EoT step", min=1),
+    "sub_seed_images": Param(int, "the substitute's initial images", min=10),
+    "sub_rounds": Param(int, "Jacobian augmentation rounds", min=1),
+    "sub_epochs": Param(int, "substitute training epochs per round", min=1),
+    "n_examples": Param(
+        int, "MNIST test images for FGSM and black-box; None: all", min=1, nullable=True
+    ),
+    "n_cw": Param(int, "MNIST test images for C&W; None: all", min=1, nullable=True),
+    "seed": SEED,
+    "batch_size": BATCH_SIZE,
+}
+
+
 def validate_bnn(
     profile: str,
     kinds: list,
@@ -135,13 +171,8 @@ def validate_bnn(
 ) -> BNNConfig:
     """Check the chapter's parameters (a :class:`ConfigError` naming the bad one)."""
     check_profile(profile)
+    check_params(PARAMS, locals())
     kinds = check_choices("kinds", kinds, GALLOWAY_KINDS)
-
-    for k in widths:
-        if k not in GALLOWAY_WIDTHS:
-            raise ConfigError(
-                f"parameter `widths` has unsupported width {k!r}; valid: {GALLOWAY_WIDTHS}"
-            )
     valid_pairs = [f"{a}{k}" for a in GALLOWAY_KINDS for k in GALLOWAY_WIDTHS]
     bad = [e for e in exclude if e not in valid_pairs]
     if bad:
@@ -149,25 +180,11 @@ def validate_bnn(
     seeds = {int(k): int(v) for k, v in (seeds or {}).items()}
     for v in seeds.values():
         check_number("seeds", v, min=1, max=len(SEEDS), integer=True)
-    if not fgsm_eps:
-        raise ConfigError("parameter `fgsm_eps` must not be empty")
-    for e in fgsm_eps:
-        check_number("fgsm_eps", e, min=0, strict_min=True, max=1)
     adv_models = _check_names("adv_models", adv_models)
     cw_models = _check_names("cw_models", cw_models)
     blackbox_targets = _check_names("blackbox_targets", blackbox_targets)
-    check_number("cw_c", cw_c, min=0, strict_min=True)
-    check_number("cw_iter", cw_iter, min=1, integer=True)
-    check_number("eot_samples", eot_samples, min=1, integer=True)
-    check_number("sub_seed_images", sub_seed_images, min=10, integer=True)
-    check_number("sub_rounds", sub_rounds, min=1, integer=True)
-    check_number("sub_epochs", sub_epochs, min=1, integer=True)
     for name, n in (("n_examples", n_examples), ("n_cw", n_cw)):
-        if n is not None:
-            check_number(name, n, min=1, integer=True)
-            D.check_subset_size(name, n, "mnist")
-    check_number("seed", seed, min=0, integer=True)
-    check_number("batch_size", batch_size, min=1, integer=True)
+        D.check_subset_size(name, n, "mnist")
     return BNNConfig(
         profile,
         kinds,

@@ -37,8 +37,16 @@ from compression_robustness import zoo as Z
 from compression_robustness.attacks import transfer as T
 from compression_robustness.compression.dns import DNSConv2d, DNSLinear, measured_density
 from compression_robustness.compression.fixed_point import FixedPointConv2d, FixedPointLinear
-from compression_robustness.core.params import check_choices, check_number, check_profile
+from compression_robustness.core.params import (
+    BATCH_SIZE,
+    SEED,
+    Param,
+    check_choices,
+    check_params,
+    check_profile,
+)
 from compression_robustness.core.registry import ConfigError
+from compression_robustness.core.units import Unit
 from compression_robustness.evaluate import cells as C
 from compression_robustness.evaluate.store import ResultStore
 from compression_robustness.models.quant import ActivationQuantizer, fake_quantize
@@ -76,6 +84,46 @@ class TransferConfig:
 ATTACKS_ZHAO = ("ifgsm", "ifgm", "deepfool")
 
 
+#: the chapter's parameters besides the architectures (the notebook holds the defaults)
+PARAMS = {
+    **{
+        f"{a}_densities": Param(
+            list,
+            f"DNS densities of {a}, percent of weights kept",
+            each=int,
+            nonempty=True,
+            choices=DNS_DENSITIES,
+        )
+        for a in ("lenet", "cifar")
+    },
+    **{
+        f"{a}_bits": Param(
+            list, f"fixed-point bitwidths of {a}", each=int, nonempty=True, choices=BITWIDTHS
+        )
+        for a in ("lenet", "cifar")
+    },
+    "n_mnist": Param(int, "MNIST test images attacked; None: all", min=1, nullable=True),
+    "n_cifar": Param(int, "CIFAR-10 test images attacked; None: all", min=1, nullable=True),
+    "step": Param(float, "IFGSM/IFGM step", Unit.UNIT_INTERVAL, min=0, strict_min=True, max=1),
+    "iterations": Param(int, "IFGSM/IFGM iterations", min=1),
+    "deepfool_iter": Param(int, "DeepFool's iteration cap", min=1),
+    "deepfool_grads": Param(int, "classes DeepFool linearises towards", min=2, max=10),
+    "grid_eps": Param(
+        list,
+        "IFGSM steps of the LeNet5 grid",
+        Unit.UNIT_INTERVAL,
+        min=0,
+        strict_min=True,
+        max=1,
+        each=float,
+        nonempty=True,
+    ),  # fmt: skip
+    "grid_iterations": Param(list, "IFGSM iterations of the grid", min=1, each=int, nonempty=True),
+    "seed": SEED,
+    "batch_size": BATCH_SIZE,
+}
+
+
 def validate_transferability(
     profile: str,
     archs: list,
@@ -97,32 +145,10 @@ def validate_transferability(
     """Check the chapter's parameters (a :class:`ConfigError` naming the bad one)."""
     check_profile(profile)
 
+    check_params(PARAMS, locals())
     archs = check_choices("archs", archs, list(ZHAO_ARCHS))
-    for name, vals, valid in (
-        ("lenet_densities", lenet_densities, DNS_DENSITIES),
-        ("cifar_densities", cifar_densities, DNS_DENSITIES),
-        ("lenet_bits", lenet_bits, BITWIDTHS),
-        ("cifar_bits", cifar_bits, BITWIDTHS),
-    ):
-        bad = [v for v in vals if v not in valid]
-        if bad or not vals:
-            raise ConfigError(
-                f"parameter `{name}` has unsupported value(s) {bad or vals}; valid: {list(valid)}"
-            )
     for name, n, dataset in (("n_mnist", n_mnist, "mnist"), ("n_cifar", n_cifar, "cifar10")):
-        if n is not None:
-            check_number(name, n, min=1, integer=True)
-            D.check_subset_size(name, n, dataset)
-    check_number("step", step, min=0, strict_min=True, max=1)
-    check_number("iterations", iterations, min=1, integer=True)
-    check_number("deepfool_iter", deepfool_iter, min=1, integer=True)
-    check_number("deepfool_grads", deepfool_grads, min=2, max=10, integer=True)
-    for e in grid_eps:
-        check_number("grid_eps", e, min=0, strict_min=True, max=1)
-    for it in grid_iterations:
-        check_number("grid_iterations", it, min=1, integer=True)
-    check_number("seed", seed, min=0, integer=True)
-    check_number("batch_size", batch_size, min=1, integer=True)
+        D.check_subset_size(name, n, dataset)
     return TransferConfig(
         profile,
         archs,
