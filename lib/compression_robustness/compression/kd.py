@@ -67,15 +67,19 @@ def make_kd_loss(
     ``x`` is the raw [0, 1] batch the trainer feeds the student (which normalises it
     itself); the teacher, a raw model like every zoo model, gets ``normalize(x)`` (pass the
     dataset's :class:`~compression_robustness.models.Normalize`; ``None`` feeds ``x``
-    unchanged). The teacher runs in eval mode without gradients and is never updated.
+    unchanged). The teacher runs in eval mode under ``torch.inference_mode`` and is never updated.
     """
     teacher.eval()
 
     def loss_fn(logits: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if teacher.training:  # someone switched it back; BN statistics must stay frozen
             teacher.eval()
-        with torch.no_grad():
+        # inference mode (no autograd bookkeeping at all); under the trainer's bfloat16
+        # autocast the teacher's forward runs in bfloat16 too. The clone leaves inference
+        # mode so that the loss may keep it for its backward pass.
+        with torch.inference_mode():
             t_logits = teacher(normalize(x) if normalize is not None else x)
+        t_logits = t_logits.clone()
         return kd_loss(logits, t_logits, y, T=T, kl_weight=kl_weight, ce_weight=ce_weight)
 
     return loss_fn
