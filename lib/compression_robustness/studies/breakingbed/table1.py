@@ -86,6 +86,13 @@ def _zoo_cell(cell: dict[str, Any], profile: str) -> pd.DataFrame:
     )
 
 
+def with_paper_accuracy(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with ``paper_accuracy``: BreakingBED Table 1's clean accuracy (%) of each model
+    (from the transcribed table; NaN where the paper has no row, e.g. filter pruning)."""
+    paper = {f"{a}-{v}": d.get("accuracy") for (a, v), d in BREAKINGBED_TABLE1.items()}
+    return df.assign(paper_accuracy=df["model"].map(paper).astype(float))
+
+
 def run_zoo(cfg: ZooConfig, progress: bool = True) -> pd.DataFrame:
     """Accuracy and costs of every zoo model of ``cfg`` (one cell per checkpoint)."""
     store = ResultStore(cfg.profile, "zoo")
