@@ -162,3 +162,13 @@ def test_validate_imagenet_names_the_bad_parameter(tmp_path):
 def test_compressed_resnet18_says_it_needs_imagenet_training():
     with pytest.raises(NotImplementedError, match="training"):
         build_model("resnet18-xnor")
+
+
+def test_every_imagenet_models_compression_is_a_registered_post_training_kind():
+    from compression_robustness.compression.posttraining import POST_TRAINING
+    from compression_robustness.zoo.entries.imagenet import IMAGENET_MODELS
+
+    kinds = {IMAGENET_MODELS.get(n).compression.get("kind") for n in IMAGENET_MODELS.names()}
+    assert kinds - {None, "zoo"} == set(POST_TRAINING.names())
+    with pytest.raises(ConfigError, match="post-training compression 'ptq9'"):
+        POST_TRAINING.get("ptq9")

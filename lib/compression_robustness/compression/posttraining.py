@@ -34,11 +34,13 @@ of the weights (pruning 30% of their 3x3 kernels as well left EfficientNet-Lite0
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from compression_robustness.core.params import check_number
+from compression_robustness.core.registry import Registry
 from compression_robustness.models.quant import ActivationQuantizer, quantize
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6)
@@ -129,3 +131,14 @@ def sparsity(model: nn.Module) -> float:
     zeros = sum(int((c.weight == 0).sum()) for _, c in convs)
     total = sum(c.weight.numel() for _, c in convs)
     return zeros / total if total else 0.0
+
+
+#: Post-training compression by kind: ``kind -> apply(model, settings)`` (in place), where
+#: ``settings`` is the model entry's compression dict (the ImageNet models' entries name
+#: their kind and settings; a new kind is one registration here).
+POST_TRAINING: Registry[Callable[[nn.Module, dict], nn.Module]] = Registry(
+    "post-training compression", param="compression.kind"
+)
+POST_TRAINING.register("ptq", lambda m, c: quantize_model(m, c["bits"], c["act_int_bits"]))
+POST_TRAINING.register("prune-weight", lambda m, c: prune_weights(m, c["fraction"]))
+POST_TRAINING.register("prune-channel", lambda m, c: prune_channels(m, c["fraction"]))

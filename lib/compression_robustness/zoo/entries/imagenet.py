@@ -13,11 +13,7 @@ from typing import Any
 from torch import nn
 
 from compression_robustness import data as D
-from compression_robustness.compression.posttraining import (
-    prune_channels,
-    prune_weights,
-    quantize_model,
-)
+from compression_robustness.compression.posttraining import POST_TRAINING
 from compression_robustness.core.registry import Registry
 from compression_robustness.models.efficientnet import (
     NORMALISATIONS,
@@ -112,12 +108,8 @@ def build_model(name: str) -> nn.Module:
             "compression of EfficientNet-Lite0 instead)"
         )
     model = load_efficientnet_lite0() if entry.base == _L0 else torchvision_model(entry.base)
-    if c.get("kind") == "ptq":
-        quantize_model(model, c["bits"], c["act_int_bits"])
-    elif c.get("kind") == "prune-weight":
-        prune_weights(model, c["fraction"])
-    elif c.get("kind") == "prune-channel":
-        prune_channels(model, c["fraction"])
+    if c:
+        POST_TRAINING.get(c["kind"])(model, c)
     return model.eval()
 
 
