@@ -440,6 +440,10 @@ def binary_method(name: str, title: str, binary: dict, order: int) -> Compressio
             "smoke": R.SMOKE_FINETUNE,
             "cpu": R.CPU_FINETUNE_ABC if abc else R.CPU_FINETUNE_BINARY,
             "paper": R.PAPER_BINARY,
+            "cpu-next": R.CPU_NEXT_FINETUNE_ABC if abc else R.CPU_NEXT_FINETUNE_BINARY,
+        },
+        deep_recipes={
+            "cpu-next": R.CPU_NEXT_FINETUNE_ABC_DEEP if abc else R.CPU_NEXT_FINETUNE_BINARY_DEEP
         },
         parent="vanilla",
         structure=_binary_structure,

@@ -47,6 +47,14 @@ CPU_FINETUNE_BINARY = {"epochs": 15, "lr": 0.05, "schedule": "onecycle", "weight
 # ABC-Net's activation bases cost 1.9x (1x1) to 3.4x (5x5) an XNOR step on CPU (measured),
 # so the cpu profile fine-tunes them for fewer epochs.
 CPU_FINETUNE_ABC = {**CPU_FINETUNE_BINARY, "epochs": 10}
+# The next cpu zoo's fine-tuning (issue 19; staging set ``cpu-next``): about twice the
+# epochs of the cpu zoo's, in bfloat16 autocast, ResNet56 (3x the cost per epoch) shorter.
+CPU_NEXT_FINETUNE_PRUNE = {**CPU_FINETUNE_PRUNE, "epochs": 15, "precision": "bf16"}
+CPU_NEXT_FINETUNE_PRUNE_DEEP = {**CPU_NEXT_FINETUNE_PRUNE, "epochs": 10}
+CPU_NEXT_FINETUNE_BINARY = {**CPU_FINETUNE_BINARY, "epochs": 30, "precision": "bf16"}
+CPU_NEXT_FINETUNE_BINARY_DEEP = {**CPU_NEXT_FINETUNE_BINARY, "epochs": 15}
+CPU_NEXT_FINETUNE_ABC = {**CPU_FINETUNE_BINARY, "epochs": 20, "precision": "bf16"}
+CPU_NEXT_FINETUNE_ABC_DEEP = {**CPU_NEXT_FINETUNE_ABC, "epochs": 10}
 PAPER_FINETUNE_PRUNE = {"epochs": 60, "lr": 0.01, "schedule": "cosine"}
 PAPER_BINARY = {"epochs": 200, "lr": 0.1, "schedule": "cosine", "weight_decay": 0.0}
 SMOKE_FINETUNE = {**SMOKE_CIFAR, "lr": 0.01}

@@ -116,10 +116,11 @@ def register(entry: ZooEntry) -> ZooEntry:
 
 def default_models(profile: str) -> list[str]:
     """The zoo models a profile trains by default (those the profile's chapters use); for
-    the staging set ``cpu-next``, every model that has a recipe in it."""
+    the staging set ``cpu-next``, every model that has a recipe in it and that some profile
+    trains by default (not ResNet110, a teacher trained only when asked for)."""
     check_zoo_profile(profile)
     if profile == "cpu-next":
-        return [n for n in ZOO.names() if profile in ZOO.get(n).recipes]
+        return [n for n in ZOO.names() if profile in ZOO.get(n).recipes and ZOO.get(n).profiles]
     return [n for n in ZOO.names() if profile in ZOO.get(n).profiles]
 
 
