@@ -132,3 +132,21 @@ def test_two_concurrent_runs_compute_each_cell_once_and_tables_have_no_duplicate
     table = pd.read_parquet(ResultStore("smoke", "unit").table_path)
     assert len(table) == 18 and table["config_hash"].nunique() == 6
     assert not [p for p in data_dir.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_verify_passes_over_the_state_of_an_unfinished_training(data_dir):
+    """The resumable state of a training run (committed so that another session resumes
+    it) sits beside the checkpoints: verify checks manifests only, not that state."""
+    from compression_robustness.core import paths
+    from compression_robustness.evaluate.integrity import verify_checkpoints
+
+    folder = paths.checkpoints_dir("cpu-next")
+    folder.mkdir(parents=True)
+    (folder / "resnet20-vanilla-0123456789ab.state.json").write_text('{"epoch": 3}')
+    (folder / "resnet20-vanilla-0123456789ab.state.safetensors").write_bytes(b"x")
+    assert verify_checkpoints("cpu-next") == (0, [])
+    (folder / "resnet20-vanilla-0123456789ab.json").write_text(
+        json.dumps({"name": "resnet20-vanilla", "sha256": "0" * 64})
+    )
+    n, problems = verify_checkpoints("cpu-next")  # a real manifest is still checked
+    assert n == 1 and [p.message for p in problems] == ["its committed weights file is missing"]

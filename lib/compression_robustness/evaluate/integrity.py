@@ -144,6 +144,8 @@ def verify_checkpoints(profile: str) -> tuple[int, list[Problem]]:
     problems, n = [], 0
     folder = paths.checkpoints_dir(profile)
     for manifest in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        if manifest.name.endswith(".state.json"):
+            continue  # the resumable state of an unfinished training run, not a checkpoint
         n += 1
         m = json.loads(manifest.read_text())
         if not manifest.stem.startswith(f"{m.get('name')}-"):
