@@ -258,3 +258,22 @@ def test_masking_table_flags_flat_fgsm_curves():
     assert list(t["model"]) == ["B64 (seed 0)", "B256 (seed 1)"]
     assert list(t["flat"]) == [False, True]
     assert list(t["FGSM ε=0.3 (%)"]) == [2.0, 89.0] and list(t["zero gradient (%)"]) == [0.0, 90.0]
+
+
+def test_fgsm_tables_put_the_papers_numbers_beside_ours():
+    """The paper's FGSM accuracy (data/reference, as printed) sits beside ours per ε;
+    models the paper has no row for show a dash."""
+    assert galloway.paper_fgsm()[("galloway-a64", 0.1)] == "74 ± 4"  # slides, line 72
+    rows = [
+        {"model": m, "kind": kind, "k": 64, "adversarial_training": adv, "attack": "fgsm",
+         "eps": e, "accuracy": acc, "clean_accuracy": 0.98, "model_seed": 0}
+        for m, kind, adv, acc in (
+            ("galloway-a64", "a", "none", 0.7), ("galloway-s64", "s", "none", 0.3),
+            ("galloway-a64-pgdadv", "a", "pgdadv", 0.8),
+        )
+        for e in (0.1, 0.3)
+    ]  # fmt: skip
+    plain, adv = galloway.fgsm_tables(pd.DataFrame(rows))
+    assert plain.loc["A64", "FGSM ε=0.1"] == "70.0" and plain.loc["A64", "paper ε=0.1"] == "74 ± 4"
+    assert plain.loc["S64", "paper ε=0.3"] == "–"
+    assert adv.loc["A64+*", "paper ε=0.1"] == "94.7 ± 0.2"

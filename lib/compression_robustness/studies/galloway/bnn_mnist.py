@@ -48,6 +48,7 @@ from compression_robustness.models import build_arch
 from compression_robustness.models.mnist import GALLOWAY_KINDS, GALLOWAY_WIDTHS
 from compression_robustness.runtime import estimator as E
 from compression_robustness.runtime.estimator import eot_classifier
+from compression_robustness.studies.paper import reference_table
 
 SEEDS = (0, 1, 2)
 ADV_SUFFIX = {"fgsmadv": "+", "pgdadv": "+*"}
@@ -512,14 +513,39 @@ def _mean_std(g: pd.Series) -> str:
     return f"{v.mean():.1f} ± {v.std(ddof=1):.1f}" if len(v) > 1 else f"{v.mean():.1f}"
 
 
+def paper_fgsm() -> dict[tuple[str, float], str]:
+    """Galloway et al.'s FGSM accuracies (%, "mean ± std" as printed), plain and after PGD
+    adversarial training, keyed by (zoo model, ε), from ``data/reference/``."""
+    out = {}
+    for name in ("galloway_fgsm", "galloway_fgsm_pgdadv"):
+        t = reference_table(name)
+        for r in t[t["quantity"] == "adv_accuracy"].itertuples():
+            pm = f" ± {r.plus_minus:g}" if pd.notna(r.plus_minus) else ""
+            out[(r.model, float(r.column.removeprefix("eps=")))] = f"{r.value:g}{pm}"
+    return out
+
+
 def fgsm_tables(fgsm: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(plain models, adversarially trained models with their plain counterparts):
-    accuracy (%) as "mean ± std over seeds" per ε, plus clean test accuracy and seeds."""
+    accuracy (%) as "mean ± std over seeds" per ε, with the paper's value beside it where
+    it has one, plus clean test accuracy and seeds."""
     df = fgsm_series(fgsm)
+    paper = paper_fgsm()
 
     def table(d: pd.DataFrame) -> pd.DataFrame:
         t = d.pivot_table(index="label_full", columns="eps", values="accuracy", aggfunc=_mean_std)
-        t.columns = [f"FGSM ε={e:g}" for e in t.columns]
+        eps = list(t.columns)
+        t.columns = [f"FGSM ε={e:g}" for e in eps]
+        # the paper's models are the seed-0 names; EoT rows are this study's own
+        base = (
+            d[d["attack"] == "fgsm"]
+            .drop_duplicates("label_full")
+            .set_index("label_full")["model"]
+            .str.replace(r"-seed\d+$", "", regex=True)
+        )
+        for e in eps:
+            t[f"paper ε={e:g}"] = [paper.get((base.get(lab, ""), float(e)), "–") for lab in t.index]
+        t = t[[c for e in eps for c in (f"FGSM ε={e:g}", f"paper ε={e:g}")]]
         once = d.drop_duplicates(["label_full", "model_seed"])
         t["clean (%)"] = once.groupby("label_full")["clean_accuracy"].agg(_mean_std)
         t["seeds"] = d.groupby("label_full")["model_seed"].nunique()
