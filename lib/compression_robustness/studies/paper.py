@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from compression_robustness.core import paths
+from compression_robustness.models.m56 import DISPLAY
 
 #: BreakingBED (Vemparala et al., 2021), Sec. 4 / Fig. 2: PGD with eps=2, alpha=0.5
 #: (0-255 units) on CIFAR-10. "Vanilla ResNet20 breaks within 5 iterations."
@@ -70,23 +71,20 @@ BREAKINGBED_BOX_CLAIMS = {
 
 
 # =========================================================================== pixel_noise
+def _cheng_table1() -> dict[tuple[str, str, int], float]:
+    out = {}
+    for r in reference_table("cheng_table1").itertuples():
+        k = int(r.row.rsplit(", ", 1)[1].split()[0])  # "ResNet-50, 200 attacks"
+        out[(DISPLAY[r.model.split("-", 1)[0]], r.column, k)] = float(r.value)
+    return out
+
+
 #: Cheng & Hu (2020), "Architectural resilience to foreground-and-background adversarial
-#: noise" (arXiv:2003.10045), Table 1: test accuracy (%) of ResNet-50 on MNIST at 56x56
-#: under 0 and 200 single-pixel attacks of each perturbation (WtB White->Black, BtW
-#: Black->White, RPI Random Pixel Invert, EtA Edge->Altered). Source: the values quoted in
-#: this project's issue for the chapter (from the paper's Table 1); the other cells of the
-#: paper's tables could not be confirmed here and are left out rather than guessed.
-#: Keys: (model, perturbation abbreviation, number of attacks k).
-CHENG_HU_TABLE1 = {
-    ("ResNet-50", "WtB", 0): 99.20,
-    ("ResNet-50", "BtW", 0): 99.20,
-    ("ResNet-50", "RPI", 0): 99.20,
-    ("ResNet-50", "EtA", 0): 99.20,
-    ("ResNet-50", "WtB", 200): 44.71,
-    ("ResNet-50", "BtW", 200): 51.25,
-    ("ResNet-50", "RPI", 200): 30.24,
-    ("ResNet-50", "EtA", 200): 39.70,
-}
+#: noise" (arXiv:2003.10045), Table 1 (from ``data/reference/cheng_table1.csv``): test
+#: accuracy (%) of the five models on MNIST at 56x56 under 0, 10, 40, 100 and 200
+#: single-pixel attacks of each perturbation (WtB White->Black, BtW Black->White, RPI
+#: Random Pixel Invert, EtA Edge->Altered). Keys: (model label, perturbation, attacks k).
+CHENG_HU_TABLE1 = _cheng_table1()
 
 #: Cheng & Hu's claims this study checks (:func:`compression_robustness.pixel_noise_study.claims`).
 CHENG_HU_CLAIMS = {
