@@ -277,3 +277,14 @@ def test_fgsm_tables_put_the_papers_numbers_beside_ours():
     assert plain.loc["A64", "FGSM ε=0.1"] == "70.0" and plain.loc["A64", "paper ε=0.1"] == "74 ± 4"
     assert plain.loc["S64", "paper ε=0.3"] == "–"
     assert adv.loc["A64+*", "paper ε=0.1"] == "94.7 ± 0.2"
+
+
+def test_the_cw_table_puts_the_papers_numbers_beside_ours():
+    cw = pd.DataFrame(
+        {"model": ["galloway-b32", "galloway-b64-pgdadv"], "accuracy": [0.6, 0.68],
+         "mean_l2": [0.49, 0.35], "success_rate": [0.29, 0.23], "n_examples": [50, 50]}
+    )  # fmt: skip
+    t = galloway.cw_table(cw)
+    assert t.loc["B32", "paper accuracy"] == "7 ± 1"  # slides: C&W table, B32
+    assert t.loc["B32", "paper mean_l2"] == "2.88 ± 0.02"
+    assert t.loc["B64+*", "paper accuracy"] == "–"  # the paper's B+ is FGSM-trained

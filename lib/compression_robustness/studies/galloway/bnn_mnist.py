@@ -513,16 +513,28 @@ def _mean_std(g: pd.Series) -> str:
     return f"{v.mean():.1f} ± {v.std(ddof=1):.1f}" if len(v) > 1 else f"{v.mean():.1f}"
 
 
+def _as_printed(r) -> str:
+    """A transcribed value as the paper prints it: "mean ± std" where it gives a spread."""
+    return f"{r.value:g}" + (f" ± {r.plus_minus:g}" if pd.notna(r.plus_minus) else "")
+
+
 def paper_fgsm() -> dict[tuple[str, float], str]:
-    """Galloway et al.'s FGSM accuracies (%, "mean ± std" as printed), plain and after PGD
-    adversarial training, keyed by (zoo model, ε), from ``data/reference/``."""
+    """Galloway et al.'s FGSM accuracies (%, as printed), plain and after PGD adversarial
+    training, keyed by (zoo model, ε), from ``data/reference/``."""
     out = {}
     for name in ("galloway_fgsm", "galloway_fgsm_pgdadv"):
         t = reference_table(name)
         for r in t[t["quantity"] == "adv_accuracy"].itertuples():
-            pm = f" ± {r.plus_minus:g}" if pd.notna(r.plus_minus) else ""
-            out[(r.model, float(r.column.removeprefix("eps=")))] = f"{r.value:g}{pm}"
+            out[(r.model, float(r.column.removeprefix("eps=")))] = _as_printed(r)
     return out
+
+
+def paper_cw() -> dict[tuple[str, str], str]:
+    """Galloway et al.'s C&W table (as printed): ``(zoo model, quantity) -> value``, with the
+    quantities ``adv_accuracy`` (%) and ``mean_l2_distance`` ([0, 1] units)."""
+    return {
+        (r.model, r.quantity): _as_printed(r) for r in reference_table("galloway_cw").itertuples()
+    }
 
 
 def fgsm_tables(fgsm: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -569,7 +581,11 @@ def cw_table(cw: pd.DataFrame) -> pd.DataFrame:
         mean_l2=lambda d: d["mean_l2"].round(3),
         success_rate=lambda d: (100 * d["success_rate"]).round(1),
     )
-    return t[["model", "accuracy", "success_rate", "mean_l2", "n_examples"]].set_index("model")
+    paper = paper_cw()
+    t["paper accuracy"] = [paper.get((m, "adv_accuracy"), "–") for m in cw["model"]]
+    t["paper mean_l2"] = [paper.get((m, "mean_l2_distance"), "–") for m in cw["model"]]
+    cols = ["model", "accuracy", "paper accuracy", "success_rate", "mean_l2", "paper mean_l2"]
+    return t[[*cols, "n_examples"]].set_index("model")
 
 
 def blackbox_table(bb: pd.DataFrame, fgsm: pd.DataFrame) -> pd.DataFrame:
