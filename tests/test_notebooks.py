@@ -216,3 +216,38 @@ def test_declared_parameters_match_the_notebook_and_state_their_unit(chapter):
         assert kind == spec.kind.__name__, f"{name}: notebook says {kind}, declared {spec.kind}"
         if spec.unit:
             assert unit_words[str(spec.unit)] in lines[name], f"{name}: no unit in {lines[name]!r}"
+
+
+VALIDATORS = {
+    "pgd": ["pgd.validate_pgd"],
+    "zoo": ["table1.validate_zoo"],
+    "stress_strain": ["sweep.validate_sweep", "sweep.validate_anytime"],
+    "boxplots": ["sweep.validate_sweep"],
+    "cam": ["cam.validate_cam"],
+    "imagenet": ["imagenet.validate_imagenet"],
+    "pixel_noise": ["pixel_noise.validate_pixel_noise"],
+    "transferability": ["transferability.validate_transferability"],
+    "bnn_mnist": ["bnn_mnist.validate_bnn"],
+}
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_parameter_is_an_argument_of_its_validators(nb):
+    """notebook_parameters() accepts exactly the validators' arguments, so a parameters
+    cell name that no validator takes would be refused as unknown."""
+    import importlib
+    import inspect
+
+    pkgs = {
+        "pgd": "breakingbed", "table1": "breakingbed", "sweep": "breakingbed", "cam": "breakingbed",
+        "imagenet": "breakingbed", "pixel_noise": "cheng", "transferability": "zhao",
+        "bnn_mnist": "galloway",
+    }  # fmt: skip
+    args = set()
+    for ref in VALIDATORS[nb.stem]:
+        mod, fn = ref.split(".")
+        m = importlib.import_module(f"compression_robustness.studies.{pkgs[mod]}.{mod}")
+        args |= set(inspect.signature(getattr(m, fn)).parameters)
+    assert set(_declared(nb)) <= args, sorted(set(_declared(nb)) - args)
+    source = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
+    assert "notebook_parameters(" in source

@@ -8,9 +8,9 @@ before any computation.
 
 from __future__ import annotations
 
-import ast
 import inspect
 import math
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,40 +117,25 @@ def chapter_parameters(profile: str, chapter: str) -> dict[str, Any]:
     return out
 
 
-def _assigned(source: str) -> dict[str, str | None]:
-    """Top-level names a cell assigns, with their annotation (``"list"``, ...) if any."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return {}
-    out: dict[str, str | None] = {}
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            out[node.target.id] = ast.unparse(node.annotation)
-        elif isinstance(node, ast.Assign):
-            for t in node.targets:
-                if isinstance(t, ast.Name):
-                    out[t.id] = None
-    return out
-
-
-def _coerce(name: str, value: Any, annotation: str | None) -> Any:
-    """papermill's ``-p`` passes lists and dicts as strings: read those as YAML."""
-    kinds = {"list": list, "dict": dict}
-    if annotation in kinds and isinstance(value, str):
+def _coerce(name: str, value: Any, annotation: Any) -> Any:
+    """papermill's ``-p`` passes lists and dicts as strings: read those as YAML (the
+    validator's annotation says which parameters are lists or dicts)."""
+    ann = str(annotation)
+    kind = "list" if ann.startswith("list") else "dict" if ann.startswith("dict") else None
+    if kind and isinstance(value, str):
         try:
             parsed = yaml.safe_load(value)
         except yaml.YAMLError as exc:
             raise ConfigError(
-                f"parameter `{name}` must be a {annotation} (a YAML {annotation} with -p, "
+                f"parameter `{name}` must be a {kind} (a YAML {kind} with -p, "
                 f"for example -p {name} '[a, b]', or use -y/-f), got {value!r}"
             ) from exc
-        if not isinstance(parsed, kinds[annotation]):
-            raise ConfigError(f"parameter `{name}` must be a {annotation}, got {value!r}")
+        if not isinstance(parsed, list if kind == "list" else dict):
+            raise ConfigError(f"parameter `{name}` must be a {kind}, got {value!r}")
         return parsed
-    if annotation in ("int", "float") and value in ("None", "null"):
+    if "None" in ann and value in ("None", "null"):
         return None
-    if annotation == "float" and isinstance(value, int) and not isinstance(value, bool):
+    if ann.startswith("float") and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
 
@@ -161,36 +146,50 @@ def _short_config_error(shell, etype, value, tb, tb_offset=None):
     shell.showtraceback((etype, value, tb), exception_only=True)
 
 
-def notebook_parameters(namespace: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The chapter's parameters, as papermill set them: every name of the notebook's
-    ``parameters`` cell, with the values papermill injected after it.
+#: what a notebook's namespace holds besides parameters: imports, functions, classes
+_NOT_PARAMETERS = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
 
-    Called in the cell after the parameters (run by IPython). A name that papermill
-    injected but the parameters cell does not declare (a typo such as ``-p epz 2``, or a
-    section of a whole profile file passed with ``-f``) is an error that lists the valid
-    names; a list or dict passed as a string with ``-p`` is read as YAML. From here on, a
+
+def notebook_parameters(*validators, namespace: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The chapter's parameters, as papermill set them, for its ``validators``.
+
+    Called in the cell after the parameters. The chapter's parameters are the arguments of
+    its validators; every value the parameters cell and papermill's injected cell defined
+    (the notebook's variables so far, other than modules, functions, classes and IPython's
+    own) must be one of them: an unknown name (a typo such as ``-p epz 2``, or a section
+    of a whole profile file passed with ``-f``) is an error that lists the valid names. A
+    list or dict passed as a string with ``-p`` is read as YAML. From here on, a
     :class:`ConfigError` of the notebook is shown as its one-line message.
     """
     from IPython import get_ipython
 
     shell = get_ipython()
-    if shell is None:
+    if shell is None and namespace is None:
         raise RuntimeError("notebook_parameters() runs inside a notebook (IPython) only")
+    if shell is not None:
+        shell.set_custom_exc((ConfigError,), _short_config_error)
     ns = shell.user_ns if namespace is None else namespace
-    shell.set_custom_exc((ConfigError,), _short_config_error)
-    cells = [c for c in ns.get("In", [])[:-1] if c.lstrip().startswith("# Parameters")]
-    if not cells:
-        raise RuntimeError("the notebook has no `# Parameters` cell before this one")
-    declared = _assigned(cells[0])
-    injected = {n for c in cells[1:] for n in _assigned(c)}
-    unknown = sorted(injected - set(declared))
+    hidden = set(getattr(shell, "user_ns_hidden", {}) or {})
+    sigs = {}
+    for fn in validators:
+        sigs.update(inspect.signature(fn).parameters)
+    values = {
+        k: v
+        for k, v in ns.items()
+        if k not in hidden
+        and not k.startswith("_")
+        and not isinstance(
+            v, types.ModuleType | types.FunctionType | types.BuiltinFunctionType | type
+        )
+    }
+    unknown = sorted(set(values) - set(sigs))
     if unknown:
         raise ConfigError(
             f"unknown parameter(s) {', '.join(f'`{u}`' for u in unknown)} for this chapter; "
-            f"valid: {', '.join(declared)} (a profile's parameters for one chapter: "
+            f"valid: {', '.join(sigs)} (a profile's parameters for one chapter: "
             "python -m compression_robustness chapter-params <profile> <chapter>)"
         )
-    return {n: _coerce(n, ns[n], a) for n, a in declared.items()}
+    return {n: _coerce(n, values[n], p.annotation) for n, p in sigs.items() if n in values}
 
 
 def bind(fn, params: dict[str, Any]):
