@@ -31,6 +31,18 @@ def _declared(nb: Path) -> list[str]:
     return [line.split(":")[0] for line in source.splitlines() if line and line[0] != "#"]
 
 
+def _papermill(chapter: str, out: Path, params_file: Path, *args: str):
+    """Run a chapter notebook with papermill (the way a user does) and return the process."""
+    return subprocess.run(
+        [sys.executable, "-m", "papermill", str(ROOT / "notebooks" / f"{chapter}.ipynb"),
+         str(out), "-f", str(params_file), "-k", "python3", "--no-progress-bar", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )  # fmt: skip
+
+
 def _chapter_params(tmp_path, chapter: str = "pgd") -> Path:
     out = tmp_path / f"{chapter}.yaml"
     subprocess.run(
@@ -72,25 +84,7 @@ def test_pgd_notebook_refuses_bad_input_before_compute(tmp_path, args, message):
     out = tmp_path / "out.ipynb"
     results = ROOT / "data" / "results" / "smoke" / "pgd.parquet"
     before = results.stat().st_mtime_ns if results.exists() else None
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "papermill",
-            str(ROOT / "notebooks" / "pgd.ipynb"),
-            str(out),
-            "-f",
-            str(_chapter_params(tmp_path)),
-            "-k",
-            "python3",
-            "--no-progress-bar",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
+    proc = _papermill("pgd", out, _chapter_params(tmp_path), *args)
     assert proc.returncode != 0
     assert message in proc.stderr + proc.stdout
     executed = json.loads(out.read_text())
@@ -111,24 +105,7 @@ def test_a_whole_profile_file_is_refused_naming_its_sections(tmp_path):
     """`-f params/smoke.yaml` injects every chapter's section: an error that says how to get
     one chapter's parameters."""
     out = tmp_path / "out.ipynb"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "papermill",
-            str(ROOT / "notebooks" / "zoo.ipynb"),
-            str(out),
-            "-f",
-            str(ROOT / "params" / "smoke.yaml"),
-            "-k",
-            "python3",
-            "--no-progress-bar",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
+    proc = _papermill("zoo", out, ROOT / "params" / "smoke.yaml")
     assert proc.returncode != 0
     assert "unknown parameter(s) `anytime`, `bnn_mnist`" in proc.stderr
     assert "chapter-params" in proc.stderr
