@@ -1,8 +1,12 @@
+import json
+
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from compression_robustness import models as M
+from compression_robustness.runtime import train as T
 from compression_robustness.runtime.train import (
     TrainState,
     augment_batch,
@@ -52,6 +56,79 @@ def test_state_of_another_recipe_is_refused(tiny_cifar, tmp_path):
     train(_fresh(), RECIPE, progress=False, state_path=stem, stop_after_epoch=1)
     with pytest.raises(RuntimeError, match="another recipe"):
         train(_fresh(), {**RECIPE, "lr": 0.01}, progress=False, state_path=stem)
+
+
+def test_state_files_are_each_no_larger_than_the_weights(tiny_cifar, tmp_path):
+    # so a model whose weights may be committed has a committable training state too
+    stem = tmp_path / "run"
+    net = _fresh()
+    train(net, RECIPE, progress=False, state_path=stem, stop_after_epoch=2)
+    weights = sum(t.numel() * t.element_size() for t in net.state_dict().values())
+    files = TrainState(stem).files()
+    assert [f.name for f in files] == [
+        "run.state-e002-model.safetensors",
+        "run.state-e002-opt.safetensors",
+    ]
+    assert all(f.stat().st_size <= weights + 64 * 1024 for f in files)  # + header and RNG state
+
+
+def test_a_kill_while_saving_keeps_the_previous_state(tiny_cifar, tmp_path, monkeypatch):
+    ref = _fresh()
+    train(ref, RECIPE, progress=False)
+    stem = tmp_path / "run"
+    train(_fresh(), RECIPE, progress=False, state_path=stem, stop_after_epoch=1)
+    # the next save dies after writing its tensors, before the JSON that names them
+    real = T.atomic_write
+
+    def dies_on_json(path, write):
+        if str(path).endswith(".state.json"):
+            raise KeyboardInterrupt
+        real(path, write)
+
+    monkeypatch.setattr(T, "atomic_write", dies_on_json)
+    with pytest.raises(KeyboardInterrupt):
+        train(_fresh(), RECIPE, progress=False, state_path=stem, stop_after_epoch=2)
+    monkeypatch.setattr(T, "atomic_write", real)
+    assert json.loads(TrainState(stem).meta.read_text())["epoch"] == 1
+    resumed = _fresh()
+    info = train(resumed, RECIPE, progress=False, state_path=stem)
+    assert [h["epoch"] for h in info["history"]] == [1, 2, 3]
+    for (k, a), b in zip(ref.state_dict().items(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+    assert TrainState(stem).files()[0].name.startswith("run.state-e003-")
+
+
+def test_a_state_file_of_another_epoch_is_refused(tiny_cifar, tmp_path):
+    stem = tmp_path / "run"
+    train(_fresh(), RECIPE, progress=False, state_path=stem, stop_after_epoch=1)
+    st = TrainState(stem)
+    meta = json.loads(st.meta.read_text())
+    meta["epoch"] = 2  # a JSON that no longer describes its files
+    st.meta.write_text(json.dumps(meta))
+    with pytest.raises(RuntimeError, match="holds epoch 1"):
+        train(_fresh(), RECIPE, progress=False, state_path=stem)
+
+
+def test_the_one_file_state_of_earlier_runs_still_resumes(tiny_cifar, tmp_path):
+    ref = _fresh()
+    train(ref, RECIPE, progress=False)
+    stem = tmp_path / "run"
+    train(_fresh(), RECIPE, progress=False, state_path=stem, stop_after_epoch=1)
+    st = TrainState(stem)  # rewrite it in the earlier format: one tensors file, no names
+    meta = json.loads(st.meta.read_text())
+    tensors = {}
+    for f in st.files():
+        tensors.update(load_file(str(f)))
+        f.unlink()
+    save_file(tensors, str(st.legacy))
+    del meta["files"]
+    st.meta.write_text(json.dumps(meta))
+    assert st.exists()
+    resumed = _fresh()
+    train(resumed, RECIPE, progress=False, state_path=stem)
+    for (k, a), b in zip(ref.state_dict().items(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+    assert not st.legacy.exists()
 
 
 def test_augmentation_is_a_seeded_crop_and_flip():

@@ -31,13 +31,14 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm import tqdm
 
 from compression_robustness import data as D
 from compression_robustness.core.io import atomic_write
-from compression_robustness.core.provenance import content_hash
+from compression_robustness.core.provenance import content_hash, sha256_file
 from compression_robustness.models import Normalize
 
 DEFAULT_RECIPE: dict[str, Any] = {
@@ -378,49 +379,103 @@ def _summary(net, model, data, history, rule, train_seconds: float) -> dict[str,
 
 
 class TrainState:
-    """The resumable state of a training run: ``<stem>.state.safetensors`` + ``.state.json``.
+    """The resumable state of a training run, consistent even when the process is killed
+    while saving it.
 
-    Tensors (weights, momentum buffers, generator state) go to safetensors, the rest to
-    JSON, so resuming never unpickles anything.
+    Tensors go to safetensors and the rest to JSON, so resuming never unpickles anything.
+    The tensors are split in two files, each no larger than the weights: the model's weights
+    with the generator state (``<stem>.state-eNNN-model.safetensors``) and the optimiser's
+    buffers (``...-opt.safetensors``). Both are named after the epoch they hold, and the
+    JSON (``<stem>.state.json``), written last and atomically, names them with their
+    sha256. A kill between the writes leaves the previous JSON and its files; the files of
+    other epochs are removed only after the JSON moved on.
     """
+
+    PARTS = ("model", "opt")
 
     def __init__(self, stem: Path):
         stem = Path(stem)
-        self.tensors = stem.with_name(stem.name + ".state.safetensors")
+        self.stem = stem
         self.meta = stem.with_name(stem.name + ".state.json")
+        self.legacy = stem.with_name(stem.name + ".state.safetensors")  # one-file format
+
+    def part(self, epoch: int, name: str) -> Path:
+        return self.stem.with_name(f"{self.stem.name}.state-e{epoch:03d}-{name}.safetensors")
+
+    def files(self) -> list[Path]:
+        """Every tensors file of this state, of any epoch (the JSON's and stale ones)."""
+        return sorted(self.stem.parent.glob(f"{self.stem.name}.state-e*-*.safetensors"))
 
     def exists(self) -> bool:
-        return self.tensors.is_file() and self.meta.is_file()
+        if not self.meta.is_file():
+            return False
+        meta = json.loads(self.meta.read_text())
+        if "files" not in meta:
+            return self.legacy.is_file()
+        return all((self.meta.parent / f).is_file() for f in meta["files"])
 
     def remove(self) -> None:
-        for f in (self.tensors, self.meta):
+        for f in (self.meta, self.legacy, *self.files()):
             f.unlink(missing_ok=True)
 
     def save(self, recipe, model, opt, sched, gen, epoch, elapsed, history) -> None:
-        tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+        stamp = {"epoch": str(epoch), "recipe_hash": content_hash(recipe)}
+        parts = {
+            "model": {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+        }
+        parts["model"]["gen"] = gen.get_state()
         opt_sd = opt.state_dict()
-        for idx, st in opt_sd["state"].items():
-            for k, v in st.items():
-                if isinstance(v, torch.Tensor):
-                    tensors[f"opt.{idx}.{k}"] = v.contiguous()
-        tensors["gen"] = gen.get_state()
+        parts["opt"] = {
+            f"opt.{idx}.{k}": v.contiguous()
+            for idx, st in opt_sd["state"].items()
+            for k, v in st.items()
+            if isinstance(v, torch.Tensor)
+        }
+        self.meta.parent.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for name, tensors in parts.items():
+            path = self.part(epoch, name)
+            atomic_write(path, lambda tmp, t=tensors: save_file(t, str(tmp), metadata=stamp))
+            files[path.name] = sha256_file(path)
         meta = {
-            "recipe_hash": content_hash(recipe),
+            "recipe_hash": stamp["recipe_hash"],
             "epoch": epoch,
+            "files": files,
             "elapsed": elapsed,
             "history": history,
             "param_groups": opt_sd["param_groups"],
             "sched": {k: v for k, v in sched.state_dict().items() if k != "lr_lambdas"},
         }
-        self.tensors.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.tensors, lambda tmp: save_file(tensors, str(tmp)))
         atomic_write(self.meta, lambda tmp: tmp.write_text(json.dumps(meta)))
+        for f in (self.legacy, *self.files()):
+            if f.name not in files:
+                f.unlink(missing_ok=True)
+
+    def _tensors(self, meta: dict) -> dict[str, torch.Tensor]:
+        if "files" not in meta:  # the one-file format of earlier runs
+            return load_file(str(self.legacy))
+        tensors: dict[str, torch.Tensor] = {}
+        for fname, sha in meta["files"].items():
+            path = self.meta.parent / fname
+            if sha256_file(path) != sha:
+                raise RuntimeError(
+                    f"training state {path} does not match its sha256 in {self.meta}"
+                )
+            with safe_open(str(path), "pt") as f:
+                stamp = f.metadata() or {}
+                if stamp.get("epoch") != str(meta["epoch"]):
+                    raise RuntimeError(
+                        f"training state {path} holds epoch {stamp.get('epoch')}, "
+                        f"but {self.meta} says epoch {meta['epoch']}"
+                    )
+            tensors.update(load_file(str(path)))
+        return tensors
 
     def load(self, recipe, model, opt, sched, gen):
         meta = json.loads(self.meta.read_text())
         if meta["recipe_hash"] != content_hash(recipe):
             raise RuntimeError(f"training state {self.meta} belongs to another recipe")
-        tensors = load_file(str(self.tensors))
+        tensors = self._tensors(meta)
         model.load_state_dict(
             {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
         )

@@ -232,8 +232,8 @@ def _train(entry: ZooEntry, profile: str, recipe: dict[str, Any], where, progres
     # The resumable training state sits beside the weights it will become: committed
     # (so training resumes across machines) only when the model is small enough.
     nbytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
-    # the state holds the weights and as much again in SGD momentum buffers
-    big = where.large is not None and 2 * nbytes > C.MAX_COMMITTED_BYTES
+    # the state is two files, each at most the size of the weights (see TrainState)
+    big = where.large is not None and nbytes > C.MAX_COMMITTED_BYTES
     stem = (where.large if big else where.weights).with_suffix("")
     stem.parent.mkdir(parents=True, exist_ok=True)
     info = train(
