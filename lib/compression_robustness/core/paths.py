@@ -49,6 +49,11 @@ def offline() -> bool:
     return os.environ.get("CRS_OFFLINE", "").strip() not in ("", "0", "false", "no")
 
 
+def reference_dir() -> Path:
+    """The papers' numbers and claims (``data/reference/``, committed)."""
+    return project_root() / "data" / "reference"
+
+
 def results_dir(profile: str) -> Path:
     return data_dir() / "results" / profile
 

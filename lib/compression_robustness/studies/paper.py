@@ -21,7 +21,7 @@ BREAKINGBED_PGD = {
 def reference_table(name: str) -> pd.DataFrame:
     """A transcribed paper table of ``data/reference/`` (``<paper>_<table>.csv``: one row per
     number, with its table, row, column, our model key, quantity, value, unit and source)."""
-    path = paths.project_root() / "data" / "reference" / f"{name}.csv"
+    path = paths.reference_dir() / f"{name}.csv"
     if not path.is_file():
         raise FileNotFoundError(f"no transcribed paper table {path}")
     return pd.read_csv(path, dtype={"model": str}, keep_default_na=False, na_values=[""])
