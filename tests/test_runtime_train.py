@@ -6,6 +6,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from compression_robustness import models as M
+from compression_robustness.core.registry import ConfigError
 from compression_robustness.runtime import train as T
 from compression_robustness.runtime.train import (
     TrainState,
@@ -198,7 +199,8 @@ def test_stopped_training_resumes_as_stopped(tiny_cifar, tmp_path):
     ]
 
 
-def test_bf16_precision_autocasts_training_and_keeps_float32_weights(tiny_cifar):
+def test_bf16_precision_autocasts_training_and_keeps_float32_weights(tiny_cifar, monkeypatch):
+    monkeypatch.setenv(T.ALLOW_EMULATED_BF16_ENV, "1")  # tiny: fine where bf16 is emulated
     net = _fresh()
     seen = set()
     net.conv1.register_forward_hook(lambda m, i, o: seen.add((m.training, o.dtype)))
@@ -207,6 +209,25 @@ def test_bf16_precision_autocasts_training_and_keeps_float32_weights(tiny_cifar)
     assert seen == {(True, torch.bfloat16), (False, torch.float32)}
     assert all(p.dtype == torch.float32 for p in net.parameters())
     assert np.isfinite(info["history"][0]["train_loss"])
+
+
+def test_bf16_on_a_cpu_without_native_bf16_is_refused_before_any_compute(tiny_cifar, monkeypatch):
+    monkeypatch.delenv(T.ALLOW_EMULATED_BF16_ENV, raising=False)
+    monkeypatch.setattr(T, "cpu_flags", lambda: {"avx", "avx2", "fma"})
+    monkeypatch.setattr(T, "_training_data", lambda r: pytest.fail("loaded data first"))
+    with pytest.raises(ConfigError, match="`precision` is bf16.*no native bfloat16"):
+        train(_fresh(), {**RECIPE, "precision": "bf16"}, progress=False)
+    T.check_precision_supported({**RECIPE, "precision": "fp32"})  # fp32 is always fine
+    monkeypatch.setattr(T, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    T.check_precision_supported({**RECIPE, "precision": "bf16"})
+    monkeypatch.setattr(T, "cpu_flags", lambda: {"avx2"})
+    monkeypatch.setenv(T.ALLOW_EMULATED_BF16_ENV, "1")
+    T.check_precision_supported({**RECIPE, "precision": "bf16"})
+
+
+def test_history_records_the_cpu_of_each_epoch(tiny_cifar):
+    info = train(_fresh(), {**RECIPE, "epochs": 1}, progress=False)
+    assert info["history"][0]["cpu"] == T.cpu_name() != ""
 
 
 def test_unknown_precision_names_the_key():

@@ -7,6 +7,7 @@ import hashlib
 import json
 import platform
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from compression_robustness.core import paths
@@ -82,6 +83,30 @@ def versions() -> dict[str, str]:
     return out
 
 
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields of ``/proc/cpuinfo`` (empty where there is none)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    out: dict[str, str] = {}
+    for line in text.split("\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(":")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def cpu_name() -> str:
+    """The CPU's model name (``AMD EPYC``, ``Intel(R) Xeon(R) ...``), or the platform's."""
+    return _cpuinfo().get("model name") or platform.processor() or platform.machine()
+
+
+def cpu_flags() -> set[str] | None:
+    """The CPU's feature flags, or None where the platform does not say."""
+    flags = _cpuinfo().get("flags")
+    return None if flags is None else set(flags.split())
+
+
 def provenance() -> dict[str, str]:
     v = versions()
     return {
@@ -90,7 +115,7 @@ def provenance() -> dict[str, str]:
         "art_version": v["adversarial-robustness-toolbox"],
         "numpy_version": v["numpy"],
         "python_version": v["python"],
-        "machine": f"{platform.machine()}-{torch_threads()}threads",
+        "machine": f"{platform.machine()}-{torch_threads()}threads-{cpu_name()}",
     }
 
 
