@@ -3,9 +3,10 @@
 SHELL := /bin/bash
 PROFILE ?= cpu
 # Chapters in the book (each needs its profile's checkpoints; the cpu ones are committed).
-CHAPTERS ?= zoo pgd stress_strain boxplots cam imagenet bnn_mnist transferability pixel_noise
+# audit and scoreboard read the others' results, so they come last.
+CHAPTERS ?= zoo pgd stress_strain boxplots cam imagenet bnn_mnist transferability pixel_noise audit scoreboard
 # Chapters that `make test` executes with the smoke profile under nbval.
-TEST_NOTEBOOKS ?= pgd zoo stress_strain boxplots cam imagenet bnn_mnist transferability pixel_noise
+TEST_NOTEBOOKS ?= pgd zoo stress_strain boxplots cam imagenet bnn_mnist transferability pixel_noise audit scoreboard
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

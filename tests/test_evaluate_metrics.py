@@ -100,30 +100,89 @@ def _sweep_rows(model: str, family: str, attack: str, accs: list[float]) -> list
             "iterations": i + 1,
             "clean_accuracy": 0.9,
             "accuracy": a,
+            "n_examples": 200,
         }
         for i, a in enumerate(accs)
     ]
 
 
-def test_boxplot_claims_read_family_medians_and_classes():
-    from compression_robustness.studies.breakingbed import sweep
+V, P, B = "resnet20-vanilla", "resnet20-prune-channel", "resnet20-xnor"
 
+
+def _box_sweep() -> pd.DataFrame:
     weak, strong_attack = [0.8, 0.7, 0.6], [0.1, 0.05, 0.0]
     rows = (
-        _sweep_rows("v", "vanilla", "deepfool", strong_attack)
-        + _sweep_rows("p", "pruned", "deepfool", strong_attack)
-        + _sweep_rows("b", "binary", "deepfool", weak)
-        + _sweep_rows("v", "vanilla", "cw_l2", [0.5, 0.4, 0.3])
-        + _sweep_rows("p", "pruned", "cw_l2", [0.9, 0.85, 0.85])  # strong: never loses half
-        + _sweep_rows("b", "binary", "cw_l2", [0.1, 0.1, 0.1])
+        _sweep_rows(V, "vanilla", "deepfool", strong_attack)
+        + _sweep_rows(P, "pruned", "deepfool", strong_attack)
+        + _sweep_rows(B, "binary", "deepfool", weak)
+        + _sweep_rows(V, "vanilla", "cw_l2", [0.5, 0.4, 0.3])
+        + _sweep_rows(P, "pruned", "cw_l2", [0.9, 0.85, 0.85])  # strong: never loses half
+        + _sweep_rows(B, "binary", "cw_l2", [0.1, 0.1, 0.1])
     )
     df = pd.DataFrame(rows)
     df.loc[df.attack == "cw_l2", "eps"] = 1.0
-    classes = metrics.classify_all(metrics.stress_strain_curves(df))
-    out = sweep.boxplot_claims(df, classes)
-    assert list(out["verdict"]) == ["not supported", "not supported", "not testable here"]
-    assert "1 of 2 attacks (deepfool)" in out.loc[0, "this study"]
-    assert "p / cw_l2" in out.loc[1, "this study"]
+    return df
+
+
+def test_box_plot_evidence_family_medians_pooled_estimates_and_curve_points():
+    from compression_robustness.studies.breakingbed import sweep
+
+    df = _box_sweep()
+    med = sweep.family_medians(df)
+    assert med.loc["deepfool", "binary"] == pytest.approx(1 - 0.7 / 0.9)
+    assert med.loc["cw_l2", "pruned"] == pytest.approx(1 - 0.85 / 0.9)
+    # pooled over models (weighted by images), each model first averaged over its grid
+    rows = df[(df.attack == "deepfool") & df.model.isin([V, P])]
+    e = sweep.pooled_estimate(rows, retained=False)
+    assert e.value == pytest.approx(100 * 0.05) and e.n == 400 and e.lo < e.value < e.hi
+    r = sweep.pooled_estimate(df[(df.attack == "deepfool") & (df.model == B)], retained=True)
+    assert r.value == pytest.approx(100 * 0.7 / 0.9) and r.unit == "% of clean"
+    # C&W's curve is taken at c = 1, one point per stress
+    pts = sweep.stress_points(df, "cw_l2")
+    assert list(pts[pts.model == P]["stress"]) == [1.0, 2.0, 3.0]
+
+
+def test_box_plot_claims_are_decided_on_family_medians_and_classes(monkeypatch):
+    from compression_robustness.evaluate.claims import Verdict
+    from compression_robustness.studies.breakingbed import claims as BB
+    from compression_robustness.studies.paper import BREAKINGBED_TABLE1
+
+    zoo = pd.DataFrame(
+        [
+            {
+                "model": m,
+                "accuracy": BREAKINGBED_TABLE1[tuple(m.split("-", 1))]["accuracy"] / 100,
+                "memory_mb": 1.0,
+                "ncc": 40.0,
+                "fp_macs": 40e6,
+                "binary_macs": 0,
+            }
+            for m in (V, P, B)
+        ]
+    )
+    tables = {"sweep": _box_sweep(), "zoo": zoo}
+
+    def fake(profile, chapter):
+        if chapter not in tables:
+            raise FileNotFoundError(chapter)
+        return tables[chapter].copy()
+
+    class NoFlags(dict):  # an audit that found no gradient masking
+        def __contains__(self, key):
+            return True
+
+    monkeypatch.setattr(BB, "load_table", fake)
+    monkeypatch.setattr(BB, "audit_flags", lambda profile: NoFlags())
+    out = {d.claim_id: d for d in BB.decisions("cpu")}
+    # binary retains more than vanilla and pruned under DeepFool, not under C&W (too weak)
+    d = out["bb-abstract-bnn-resilient"]
+    assert d.verdict is Verdict.PARTLY
+    assert "2 of 4 parts reproduced" in d.ours and "too weak" in d.why
+    # the pruned model's C&W curve is strong, but C&W is known to be too weak to show it
+    d = out["bb-abstract-vanilla-pruned-susceptible"]
+    assert d.verdict is Verdict.PARTLY and "resnet20-prune-channel / C&W: strong" in d.ours
+    # no distilled model in this sweep
+    assert out["bb-abstract-kd-strong-except-cw"].verdict is Verdict.UNTESTABLE
 
 
 def test_stress_strain_figure_puts_every_architecture_in_the_same_panels():

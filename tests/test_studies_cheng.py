@@ -12,6 +12,7 @@ from compression_robustness.attacks import pixel_noise as P
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.models import m56 as MM
 from compression_robustness.studies import paper
+from compression_robustness.studies.cheng import claims as CL
 from compression_robustness.studies.cheng import pixel_noise as S
 
 
@@ -132,7 +133,9 @@ def test_validate_names_the_bad_parameter(over, param):
         S.validate_pixel_noise(**_args(**over))
 
 
-def _curves(acc_at_200: dict[str, dict[str, float]], clean: float = 0.98) -> pd.DataFrame:
+def _curves(
+    acc_at_200: dict[str, dict[str, float]], clean: float = 0.98, n: int = 100
+) -> pd.DataFrame:
     """A synthetic noise table: linear curves from ``clean`` at k=0 to the given value."""
     rows = []
     for model, per in acc_at_200.items():
@@ -148,7 +151,7 @@ def _curves(acc_at_200: dict[str, dict[str, float]], clean: float = 0.98) -> pd.
                             "repeat": rep,
                             "accuracy": clean + (a - clean) * k / 200 + 0.01 * rep,
                             "mean_changed": float(k),
-                            "n_examples": 100,
+                            "n_examples": n,
                         }
                     )
     return pd.DataFrame(rows)
@@ -171,27 +174,42 @@ def test_table1_and_resilience_average_repeats_and_quote_the_paper():
     assert r["rel_at_kmax"].iloc[0] == pytest.approx(0.505 / 0.985)
 
 
-def test_claims_hold_and_fail_as_the_curves_say():
-    main = ["m56_vgg19-vanilla", "m56_resnet50-vanilla", "m56_efficientnet_b1-vanilla"]
-    depth = ["m56_resnet18-vanilla", "m56_resnet34-vanilla", "m56_resnet50-vanilla"]
+def test_claims_hold_and_fail_as_the_curves_say(monkeypatch):
+    """The paper's claims on ranking and depth, decided by the claims engine
+    (studies/cheng/claims.py) from synthetic curves, every model audited."""
     good = {
         "m56_vgg19-vanilla": dict.fromkeys(PERTS, 0.8),
         "m56_resnet50-vanilla": dict.fromkeys(PERTS, 0.6),
+        "m56_resnet50v2-vanilla": dict.fromkeys(PERTS, 0.6),
+        "m56_fc-vanilla": dict.fromkeys(PERTS, 0.6),
         "m56_efficientnet_b1-vanilla": dict.fromkeys(PERTS, 0.3),
-        "m56_resnet18-vanilla": dict.fromkeys(PERTS, 0.3),
-        "m56_resnet34-vanilla": dict.fromkeys(PERTS, 0.5),
+        "m56_resnet18-vanilla": dict.fromkeys(PERTS, 0.2),
+        "m56_resnet34-vanilla": dict.fromkeys(PERTS, 0.45),
+        "m56_resnet101-vanilla": dict.fromkeys(PERTS, 0.7),
     }
-    c = S.claims(_curves(good), main, depth).set_index("claim")["holds"]
-    assert c.to_dict() == {"vgg_best": True, "effnet_worst": True, "depth": True}
+    ids = ("ch-vgg19-best", "ch-efficientnet-bottom", "ch-abstract-depth-improves")
+
+    def verdicts(curves):
+        table = _curves(curves, n=10_000)
+        monkeypatch.setattr(CL, "load_table", lambda profile, chapter: table)
+        monkeypatch.setattr(CL, "audit_flags", lambda profile: {m: () for m in curves})
+        return {d.claim_id: str(d.verdict) for d in CL.decisions("cpu") if d.claim_id in ids}
+
+    assert verdicts(good) == dict.fromkeys(ids, "reproduced")
     bad = {
         **good,
         "m56_vgg19-vanilla": dict.fromkeys(PERTS, 0.1),
+        "m56_efficientnet_b1-vanilla": dict.fromkeys(PERTS, 0.9),  # now the best
         "m56_resnet34-vanilla": dict.fromkeys(PERTS, 0.7),  # 34 beats 50: not monotone
     }
-    c = S.claims(_curves(bad), main, depth).set_index("claim")["holds"]
-    assert c.to_dict() == {"vgg_best": False, "effnet_worst": False, "depth": False}
+    assert verdicts(bad) == {
+        "ch-vgg19-best": "not reproduced",
+        "ch-efficientnet-bottom": "not reproduced",
+        "ch-abstract-depth-improves": "partly reproduced",  # 18->34 and 50->101 still rise
+    }
     # without the models a claim needs, it is not tested
-    assert S.claims(_curves(good), ["m56_resnet50-vanilla"], []).empty
+    del good["m56_resnet101-vanilla"], good["m56_fc-vanilla"]
+    assert set(verdicts(good).values()) == {"untestable here"}
 
 
 def test_table2_reports_changed_pixels_of_attacks_and_perturbations():

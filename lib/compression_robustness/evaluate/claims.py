@@ -386,12 +386,14 @@ def guarded(
 #: the results table of the gradient-masking audit: one row per (model, check), with a
 #: boolean ``failed``
 AUDIT_CHAPTER = "audit"
+#: the audit chapter writes its flags here (the chapter table itself is ``audit.parquet``)
+AUDIT_FLAGS_TABLE = "audit_flags.parquet"
 
 
 def audit_flags(profile: str) -> dict[str, tuple[str, ...]] | None:
     """``model -> the audit checks it fails`` from the profile's committed audit table
     (a model with no failed check maps to ``()``), or None when there is no audit yet."""
-    path = paths.results_dir(profile) / f"{AUDIT_CHAPTER}.parquet"
+    path = paths.results_dir(profile) / AUDIT_FLAGS_TABLE
     if not path.is_file():
         return None
     df = pd.read_parquet(path, columns=["model", "check", "failed"])

@@ -50,25 +50,6 @@ def _breakingbed_table1() -> dict[tuple[str, str], dict[str, float]]:
 #: filter-pruned row.
 BREAKINGBED_TABLE1 = _breakingbed_table1()
 
-#: BreakingBED's statements about the stress-strain graphs and box-plots (Sec. 4.2-4.3),
-#: each with the check this study applies to its own sweep
-#: (:func:`compression_robustness.studies.breakingbed.sweep.sweep_claims`).
-BREAKINGBED_SWEEP_CLAIMS = {
-    "cw_brittle": "C&W renders all networks brittle",
-    "bnn_strong_genattack": "BNNs are strong against GenAttack",
-    "kd_most_resilient_fgsm": "KD-KL is the most resilient under FGSM",
-}
-
-#: BreakingBED's summary of its box-plots and graphs (the paper's abstract), checked by
-#: :func:`compression_robustness.studies.breakingbed.sweep.boxplot_claims` on the strains of the sweep.
-BREAKINGBED_BOX_CLAIMS = {
-    "bnn_resilient": "Binary networks are more resilient than their baselines and the other "
-    "compressed variants",
-    "uncompressed_pruned_susceptible": "Uncompressed and pruned CNNs are susceptible to all "
-    "kinds of attacks",
-    "kd_strong_white_box": "Distilled models are strong against all white-box attacks except C&W",
-}
-
 
 # =========================================================================== pixel_noise
 def _cheng_table1() -> dict[tuple[str, str, int], float]:

@@ -9,6 +9,8 @@ Nothing here computes an attack or loads a model: it reads results tables only.
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from compression_robustness.core import paths
@@ -88,3 +90,24 @@ def chapter_slice(df: pd.DataFrame, chapter: str) -> pd.DataFrame:
     out = df[df["chapter"] == chapter]
     cols = ["claim_id", "statement", "paper value", "ours (95% CI)", "verdict", "why"]
     return out[cols].fillna("–").replace("", "–")
+
+
+def verdict_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Claims per paper (by title) and verdict, with totals."""
+    t = CL.verdict_counts(df)
+    t["paper"] = t["paper"].map(lambda p: PAPER_TITLES.get(p, p))
+    return t
+
+
+def html_table(df: pd.DataFrame) -> str:
+    """The claims as an HTML table: no index, '–' for empty cells, the chapter as a link."""
+    out = df[
+        ["section", "statement", "paper value", "ours (95% CI)", "verdict", "why", "chapter"]
+    ].copy()
+    out = out.fillna("–").replace("", "–")
+    out["chapter"] = [
+        f'<a href="{c}.html">{c}</a>' if c and c != "–" else "–" for c in out["chapter"]
+    ]
+    for col in ("section", "statement", "paper value", "ours (95% CI)", "why"):
+        out[col] = out[col].map(html.escape)
+    return out.to_html(index=False, escape=False, border=0, classes="scoreboard")

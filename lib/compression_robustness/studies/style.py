@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 
 from compression_robustness import attacks as A
 from compression_robustness import compression as K
+from compression_robustness.core.units import Family
 
 
 def variant_colors(variants) -> dict[str, tuple]:
@@ -27,3 +28,12 @@ def attack_title(attack: str) -> tuple[str, str]:
     """A sweep attack's panel title and stress label, from the attack registry."""
     spec = A.ATTACKS.get(attack)
     return spec.title, spec.stress_label
+
+
+#: one colour per compression family, the same in every chapter (tab10, in Family's order)
+FAMILY_COLORS = {str(f): plt.get_cmap("tab10")(i) for i, f in enumerate(Family)}
+
+
+def family_style(family: str) -> dict:
+    """``color`` and ``marker`` of a compression family, for ``plot``/``scatter``."""
+    return {"color": FAMILY_COLORS.get(family, "0.4"), "marker": FAMILY_MARKERS.get(family, "o")}

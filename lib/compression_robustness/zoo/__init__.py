@@ -23,6 +23,7 @@ from compression_robustness.zoo.entry import (
     checkpoint_sha,
     default_models,
     get,
+    is_trained,
     names,
     register,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "checkpoint_sha",
     "default_models",
     "get",
+    "is_trained",
     "names",
     "register",
 ]

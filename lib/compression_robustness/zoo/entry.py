@@ -149,6 +149,19 @@ def checkpoint_sha(name: str, profile: str) -> str:
     return C.read_manifest(where)["sha256"]
 
 
+def is_trained(name: str, profile: str, *, weights: bool = True) -> bool:
+    """Whether ``name`` has a checkpoint manifest in ``profile`` (and, with ``weights``,
+    its weights here), found without training anything: the parent's and teacher's
+    manifests are looked up first, because the recipe that names the checkpoint holds their
+    sha256."""
+    entry = ZOO.get(name)
+    for dep in (entry.parent, entry.teacher):
+        if dep and not is_trained(dep, profile, weights=False):
+            return False
+    where = checkpoint_paths(name, profile)
+    return where.exists() if weights else where.has_manifest()
+
+
 def checkpoint_manifest(name: str, profile: str) -> dict[str, Any]:
     """The checkpoint manifest of a zoo model (trains it first when there is none)."""
     checkpoint_sha(name, profile)

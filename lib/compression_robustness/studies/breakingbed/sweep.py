@@ -1,5 +1,6 @@
 """BreakingBED Table 2 / Figs. 3-4: the robustness sweep, the anytime-recording check and
-the sweep's claims."""
+the evidence its claims are decided on (curve points and family estimates with their
+intervals; the decisions are in :mod:`compression_robustness.studies.breakingbed.claims`)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,11 @@ from compression_robustness import zoo as Z
 from compression_robustness.core.params import BATCH_SIZE, SEED, Param, check_number, check_params
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.evaluate import cells as C
-from compression_robustness.evaluate.claims import claim_row
-from compression_robustness.evaluate.metrics import strain
+from compression_robustness.evaluate.claims import Estimate
+from compression_robustness.evaluate.metrics import strain, stress_axes
 from compression_robustness.evaluate.store import ResultStore
 from compression_robustness.runtime import estimator as E
 from compression_robustness.studies.breakingbed.table1 import validate_zoo
-from compression_robustness.studies.paper import (
-    BREAKINGBED_BOX_CLAIMS,
-    BREAKINGBED_SWEEP_CLAIMS,
-)
 
 
 def black_box_attacks() -> list[str]:
@@ -284,96 +281,72 @@ def run_anytime_check(
     return out.reset_index()
 
 
-def sweep_claims(curves: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
-    """BreakingBED's sweep statements against this study's classification and strains."""
-
-    rows: list[dict[str, str]] = []
-
-    def add(key: str, evidence: str, holds: bool | None) -> None:
-        rows.append(claim_row(BREAKINGBED_SWEEP_CLAIMS[key], evidence, holds))
-
-    if "cw_l2" in classes:
-        cw = classes["cw_l2"].dropna()
-        cw = cw[cw != "undefined"]
-        add(
-            "cw_brittle",
-            f"{(cw == 'brittle').sum()} of {len(cw)} models brittle under C&W",
-            bool(len(cw)) and bool((cw == "brittle").all()),
-        )
-    fam = curves.drop_duplicates("model").set_index("model")["family"]
-    if "genattack" in classes:
-        bnn = (
-            classes["genattack"]
-            .reindex([m for m in classes.index if fam.get(m) == "binary"])
-            .dropna()
-        )
-        add(
-            "bnn_strong_genattack",
-            f"{(bnn == 'strong').sum()} of {len(bnn)} binary models strong under GenAttack",
-            None if bnn.empty else bool((bnn == "strong").all()),
-        )
-    fg = curves[curves["attack"] == "fgsm"]
-    if not fg.empty:
-        mean_strain = fg.groupby("model")["strain"].mean().sort_values()
-        best = mean_strain.index[0]
-        has_kd = any(fam.get(m) == "distilled" for m in mean_strain.index)
-        add(
-            "kd_most_resilient_fgsm",
-            f"lowest mean FGSM strain: {best} ({mean_strain.iloc[0]:.2f})",
-            None if not has_kd else fam.get(best) == "distilled",
-        )
-    return pd.DataFrame(rows)
+# --------------------------------------------------------------------------- evidence
+def stress_points(df: pd.DataFrame, attack: str) -> pd.DataFrame:
+    """The points of ``attack``'s stress-strain curves in a sweep table, with their sample
+    sizes: one row per (model, stress) with ``accuracy``, ``clean_accuracy`` (on the same
+    images, fractions) and ``n_examples``; the other grid axes fixed as in the paper
+    (:func:`~compression_robustness.evaluate.metrics.stress_axes`)."""
+    cols = ["model", "family", "stress", "accuracy", "clean_accuracy", "n_examples"]
+    axes = stress_axes()
+    if attack not in axes or df.empty:
+        return pd.DataFrame(columns=cols)
+    axis, fixed = axes[attack]
+    sub = df[df["attack"] == attack]
+    for col, val in fixed.items():
+        if col in sub and sub[col].notna().any():
+            sub = sub[np.isclose(sub[col].astype(float), val)]
+    if sub.empty:
+        return pd.DataFrame(columns=cols)
+    sub = sub.assign(stress=sub[axis].astype(float))
+    out = sub.groupby(["model", "family", "stress"], as_index=False).agg(
+        accuracy=("accuracy", "mean"),
+        clean_accuracy=("clean_accuracy", "mean"),
+        n_examples=("n_examples", "max"),
+    )
+    return out.sort_values(["model", "stress"]).reset_index(drop=True)[cols]
 
 
-def boxplot_claims(df: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
-    """The paper's summary statements checked on the box-plots' data: the median strain of
-    each compression family over every grid cell of an attack (``df`` is the sweep table),
-    and the strong/ductile/brittle ``classes`` of the stress-strain chapter."""
+def retained_estimate(accuracy: float, clean_accuracy: float, n: int) -> Estimate:
+    """The retained accuracy A*/A = 1 - strain, in % of the clean accuracy: the Wilson
+    interval of the attacked accuracy A* on ``n`` images, divided by the clean accuracy A
+    on the same images (taken as fixed)."""
+    e = Estimate.accuracy(float(accuracy), int(n))
+    c = float(clean_accuracy)
+    if not c > 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), int(n), "% of clean")
+    return Estimate(e.value / c, e.lo / c, e.hi / c, int(n), "% of clean")
 
-    med = (
+
+def pooled_estimate(rows: pd.DataFrame, *, retained: bool) -> Estimate:
+    """One estimate over several models' rows of one attack (a grid or one curve point).
+
+    Each model's accuracy (and clean accuracy) is first averaged over its rows, which are
+    all on the same ``n`` images; the models are then pooled, weighted by ``n`` (so ``n``
+    of the estimate is the sum over models, not over grid cells). ``retained``: the pooled
+    attacked accuracy relative to the pooled clean accuracy (1 - strain), else the attacked
+    accuracy itself (the quantity of the paper's box-plots)."""
+    if rows.empty:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    models, idx = np.unique(rows["model"].to_numpy(dtype=object), return_inverse=True)
+    count = np.bincount(idx).astype(float)
+    acc = np.bincount(idx, rows["accuracy"].to_numpy(dtype=float)) / count
+    clean = np.bincount(idx, rows["clean_accuracy"].to_numpy(dtype=float)) / count
+    per_n = np.zeros(len(models))
+    np.maximum.at(per_n, idx, rows["n_examples"].to_numpy(dtype=float))
+    n = int(per_n.sum())
+    a = float((acc * per_n).sum() / n)
+    if not retained:
+        return Estimate.accuracy(a, n)
+    return retained_estimate(a, float((clean * per_n).sum() / n), n)
+
+
+def family_medians(df: pd.DataFrame) -> pd.DataFrame:
+    """Median strain per attack (rows) and compression family (columns) over every grid
+    cell: the centre lines of the box-plots."""
+    return (
         df.assign(strain=strain(df["clean_accuracy"], df["accuracy"]))
         .groupby(["attack", "family"])["strain"]
         .median()
         .unstack()
     )
-    rows: list[dict[str, str]] = []
-
-    def add(key: str, evidence: str, holds: bool | None) -> None:
-        rows.append(claim_row(BREAKINGBED_BOX_CLAIMS[key], evidence, holds))
-
-    others = [f for f in med.columns if f != "binary"]
-    if "binary" in med and others:
-        lower = med["binary"] < med[others].min(axis=1)
-        add(
-            "bnn_resilient",
-            f"binary family has the lowest median strain under {int(lower.sum())} of "
-            f"{len(lower)} attacks ({', '.join(lower.index[lower]) or 'none'})",
-            bool(lower.all()),
-        )
-    else:
-        add("bnn_resilient", "no binary model, or nothing to compare it with", None)
-    fam = df.drop_duplicates("model").set_index("model")["family"]
-    base = [m for m in classes.index if fam.get(m) in ("vanilla", "pruned")]
-    if base:
-        strong = classes.loc[base].stack()
-        strong = strong[strong == "strong"]
-        pairs = ", ".join(f"{m} / {a}" for m, a in strong.index)
-        add(
-            "uncompressed_pruned_susceptible",
-            f"{len(strong)} (model, attack) curves of {len(base)} vanilla and pruned models "
-            f"are strong{': ' + pairs if pairs else ''}",
-            strong.empty,
-        )
-    kd = [m for m in classes.index if fam.get(m) == "distilled"]
-    white = [a for a in classes.columns if a not in black_box_attacks() and a != "cw_l2"]
-    if kd and white:
-        cls = classes.loc[kd, white].stack()
-        add(
-            "kd_strong_white_box",
-            f"{int((cls == 'strong').sum())} of {len(cls)} white-box curves (C&W aside) of the "
-            "distilled models are strong",
-            bool((cls == "strong").all()),
-        )
-    else:
-        add("kd_strong_white_box", "no distilled model in this sweep", None)
-    return pd.DataFrame(rows)

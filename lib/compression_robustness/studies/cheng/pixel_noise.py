@@ -5,7 +5,8 @@ naming the parameter, before any compute); :func:`run_noise_curves` fills the re
 with accuracy against the number of single-pixel attacks (Fig. 7 and 8, Table 1);
 :func:`run_attack_comparison` runs DeepFool, ART's BoundaryAttack and the Pointwise attack
 and counts the pixels each changes (Table 2). The remaining functions turn those tidy
-tables into the chapter's tables and claim checks; they never load a model.
+tables into the chapter's tables; they never load a model. The paper's claims are decided
+from the same committed tables in :mod:`compression_robustness.studies.cheng.claims`.
 
 Cells:
 
@@ -332,84 +333,7 @@ def resilience(df: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# --------------------------------------------------------------------------- claims
-def claims(df: pd.DataFrame, main: list[str], depth: list[str]) -> pd.DataFrame:
-    """The paper's three claims checked on our curves (accuracy at the largest k).
-
-    * ``vgg_best``: VGG-19 has the highest accuracy at the largest k on at least three of
-      the four perturbations ("best in nearly all regards"), among the main models;
-    * ``effnet_worst``: EfficientNet-B1 has the lowest accuracy at the largest k on
-      Black->White and on Random Pixel Invert, among the main models;
-    * ``depth``: in the ResNet depth study, the accuracy at the largest k averaged over the
-      perturbations rises with depth and its gains shrink (the last step gains less than the
-      first: a threshold).
-    """
-    res = resilience(df)
-    rows = []
-
-    def ranked(pert: str, names: list[str], by: str = "at_kmax") -> pd.DataFrame:
-        sub = res[(res["perturbation"] == pert) & res["model"].isin(names)]
-        return sub.sort_values(by, ascending=False)
-
-    vgg = [n for n in main if Z.ZOO.get(n).arch == "m56_vgg19"]
-    if vgg and len(main) > 1:
-        perts = list(dict.fromkeys(res["perturbation"]))
-        best = {p: ranked(p, main)["label"].iloc[0] for p in perts}
-        n_best = sum(b == "VGG-19" for b in best.values())
-        rel = {p: ranked(p, main, "rel_at_kmax")["label"].iloc[0] for p in perts}
-        n_rel = sum(b == "VGG-19" for b in rel.values())
-        rows.append(
-            {
-                "claim": "vgg_best",
-                "holds": n_best >= max(1, len(perts) - 1),
-                "evidence": f"VGG-19 is best on {n_best} of {len(perts)} perturbations (best: "
-                + ", ".join(f"{PERTURBATIONS[p]} {b}" for p, b in best.items())
-                + f"); relative to clean accuracy it is best on {n_rel}",
-            }
-        )
-    eff = [n for n in main if Z.ZOO.get(n).arch == "m56_efficientnet_b1"]
-    if eff and len(main) > 1:
-        worst = {
-            p: ranked(p, main)["label"].iloc[-1]
-            for p in ("black_to_white", "pixel_invert")
-            if p in set(res["perturbation"])
-        }
-        worst_rel = {
-            p: ranked(p, main, "rel_at_kmax")["label"].iloc[-1]
-            for p in ("black_to_white", "pixel_invert")
-            if p in set(res["perturbation"])
-        }
-        rows.append(
-            {
-                "claim": "effnet_worst",
-                "holds": bool(worst) and all(w == "EfficientNet-B1" for w in worst.values()),
-                "evidence": "worst: "
-                + ", ".join(f"{PERTURBATIONS[p]} {w}" for p, w in worst.items())
-                + "; relative to clean accuracy: "
-                + ", ".join(f"{PERTURBATIONS[p]} {w}" for p, w in worst_rel.items()),
-            }
-        )
-    if len(depth) >= 3:
-        d = depth_summary(df, depth)
-        acc = d["mean_at_kmax"].to_numpy()
-        gains = np.diff(acc)
-        rising = bool((gains > 0).all())
-        threshold = bool(len(gains) >= 2 and gains[-1] < gains[0])
-        rows.append(
-            {
-                "claim": "depth",
-                "holds": rising and threshold,
-                "evidence": " -> ".join(
-                    f"{r.label} {100 * r.mean_at_kmax:.1f}%" for r in d.itertuples()
-                )
-                + f" (mean over perturbations at k={int(res['kmax'].iloc[0])}); "
-                + ("rises with depth" if rising else "does not rise monotonically")
-                + (", gains shrink" if threshold else ", gains do not shrink"),
-            }
-        )
-    return pd.DataFrame(rows, columns=["claim", "holds", "evidence"])
-
-
+# --------------------------------------------------------------------------- depth
 def depth_summary(df: pd.DataFrame, depth: list[str]) -> pd.DataFrame:
     """ResNet depth study: per model (in depth order), the clean accuracy and the accuracy
     at the largest k, averaged over the perturbations."""
