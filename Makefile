@@ -13,7 +13,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help venv book book-offline chapters html test test-unit test-slow lint format reproduce models bench clean check-profile
+.PHONY: help venv book book-offline book-check chapters html test test-unit test-slow lint format reproduce models bench clean check-profile
 
 help:
 	@echo "make book      build the HTML book in _build/html (PROFILE=$(PROFILE))"
@@ -94,6 +94,11 @@ test-unit: venv
 
 book-offline: venv
 	bash tools/book_offline.sh
+
+# every page of the offline build in headless Chromium (needs Debian's chromium; .ci/run
+# installs it): broken images or links, literal {glue, raw NaN, tracebacks, over-wide figures
+book-check: venv
+	CRS_REQUIRE_BROWSER=1 CRS_BOOK_HTML=$(CURDIR)/build/offline/repo/_build/html $(PY) -m pytest -m slow tests/test_book_browser.py -q
 
 test-slow: venv
 	$(PY) -m pytest -m slow tests

@@ -66,7 +66,9 @@ def test_decide_without_a_number_is_untestable():
 
 
 def test_unknown_claim_id_is_refused_with_the_valid_ones():
-    with pytest.raises(ConfigError, match="unknown claim_id 'bb-pgd-kd-more-resilent'.*bb-pgd-kd-more-resilient"):
+    with pytest.raises(
+        ConfigError, match="unknown claim_id 'bb-pgd-kd-more-resilent'.*bb-pgd-kd-more-resilient"
+    ):
         CL.decide("bb-pgd-kd-more-resilent", Estimate.accuracy(0.5, 20), paper=1, above=0)
 
 
@@ -79,7 +81,9 @@ def _d(v):
     [
         ([Verdict.REPRODUCED, Verdict.REPRODUCED], Verdict.REPRODUCED),
         ([Verdict.REPRODUCED, Verdict.NOT_REPRODUCED], Verdict.PARTLY),
-        ([Verdict.REPRODUCED, Verdict.INCONCLUSIVE], Verdict.PARTLY),
+        ([Verdict.REPRODUCED, Verdict.INCONCLUSIVE], Verdict.INCONCLUSIVE),
+        ([Verdict.REPRODUCED, Verdict.NOT_REPRODUCED, Verdict.INCONCLUSIVE], Verdict.PARTLY),
+        ([Verdict.PARTLY, Verdict.REPRODUCED], Verdict.PARTLY),
         ([Verdict.NOT_REPRODUCED, Verdict.INCONCLUSIVE], Verdict.NOT_REPRODUCED),
         ([Verdict.INCONCLUSIVE, Verdict.UNTESTABLE], Verdict.INCONCLUSIVE),
         ([Verdict.REPRODUCED, Verdict.UNTESTABLE], Verdict.REPRODUCED),

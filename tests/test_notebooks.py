@@ -107,7 +107,7 @@ def test_a_whole_profile_file_is_refused_naming_its_sections(tmp_path):
     out = tmp_path / "out.ipynb"
     proc = _papermill("zoo", out, ROOT / "params" / "smoke.yaml")
     assert proc.returncode != 0
-    assert "unknown parameter(s) `anytime`, `bnn_mnist`" in proc.stderr
+    assert "unknown parameter(s) `anytime`, `audit`, `bnn_mnist`" in proc.stderr
     assert "chapter-params" in proc.stderr
 
 
@@ -205,6 +205,8 @@ VALIDATORS = {
     "pixel_noise": ["pixel_noise.validate_pixel_noise"],
     "transferability": ["transferability.validate_transferability"],
     "bnn_mnist": ["bnn_mnist.validate_bnn"],
+    "audit": ["audit.validate_audit"],
+    "scoreboard": ["scoreboard.validate_scoreboard"],
 }
 
 
@@ -218,12 +220,13 @@ def test_every_notebook_parameter_is_an_argument_of_its_validators(nb):
     pkgs = {
         "pgd": "breakingbed", "table1": "breakingbed", "sweep": "breakingbed", "cam": "breakingbed",
         "imagenet": "breakingbed", "pixel_noise": "cheng", "transferability": "zhao",
-        "bnn_mnist": "galloway",
+        "bnn_mnist": "galloway", "audit": None, "scoreboard": None,
     }  # fmt: skip
     args = set()
     for ref in VALIDATORS[nb.stem]:
         mod, fn = ref.split(".")
-        m = importlib.import_module(f"compression_robustness.studies.{pkgs[mod]}.{mod}")
+        pkg = "compression_robustness.studies" + (f".{pkgs[mod]}" if pkgs[mod] else "")
+        m = importlib.import_module(f"{pkg}.{mod}")
         args |= set(inspect.signature(getattr(m, fn)).parameters)
     assert set(_declared(nb)) <= args, sorted(set(_declared(nb)) - args)
     source = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])

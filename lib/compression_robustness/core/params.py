@@ -92,8 +92,13 @@ def check_choices(name: str, values: Iterable[str], valid: Iterable[str]) -> lis
 
 
 # --------------------------------------------------------------------------- chapters
-#: The profile sections a chapter reads besides its own (the sweep's two chapters share it).
-CHAPTER_SECTIONS = {"stress_strain": ("sweep", "anytime"), "boxplots": ("sweep",)}
+#: The profile sections a chapter reads instead of its own (the sweep's two chapters share
+#: one; the scoreboard reads only the shared `profile`).
+CHAPTER_SECTIONS = {
+    "stress_strain": ("sweep", "anytime"),
+    "boxplots": ("sweep",),
+    "scoreboard": (),
+}
 
 
 def chapter_parameters(profile: str, chapter: str) -> dict[str, Any]:

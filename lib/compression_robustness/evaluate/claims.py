@@ -296,28 +296,33 @@ def combine(
 ) -> Decision:
     """A claim made of several comparisons (every model of a family, every attack).
 
-    All parts reproduced: reproduced. Some reproduced and the others not or inconclusive:
-    partly reproduced. None reproduced and some not: not reproduced. All inconclusive:
-    inconclusive. Untestable parts are left out; all untestable: untestable here.
+    All parts reproduced: reproduced. Some reproduced and some not: partly reproduced. None
+    reproduced and some not: not reproduced. Otherwise (parts reproduced or partly so, and
+    the rest inconclusive; or all inconclusive): inconclusive, since the undecided parts
+    could still go either way. Untestable parts are left out; all untestable: untestable here.
     """
     parts = tuple(parts)
     tested = [p for p in parts if p.verdict is not Verdict.UNTESTABLE]
     counts = {v: sum(p.verdict is v for p in tested) for v in Verdict}
     r, n = counts[Verdict.REPRODUCED], counts[Verdict.NOT_REPRODUCED]
-    i = counts[Verdict.INCONCLUSIVE] + counts[Verdict.PARTLY]
+    pr = counts[Verdict.PARTLY]
+    i = counts[Verdict.INCONCLUSIVE]
     if not tested:
         v = Verdict.UNTESTABLE
     elif r == len(tested):
         v = Verdict.REPRODUCED
-    elif r:
+    elif (r or pr) and n:
         v = Verdict.PARTLY
     elif n:
         v = Verdict.NOT_REPRODUCED
+    elif pr and not i:
+        v = Verdict.PARTLY
     else:
         v = Verdict.INCONCLUSIVE
     ours = (
         f"{r} of {len(tested)} parts reproduced"
         + (f", {n} not" if n else "")
+        + (f", {pr} partly" if pr else "")
         + (f", {i} inconclusive" if i else "")
     )
     why = "no part is testable in this profile" if not tested else ""

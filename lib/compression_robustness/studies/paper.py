@@ -11,12 +11,6 @@ import pandas as pd
 from compression_robustness.core import paths
 from compression_robustness.models.m56 import DISPLAY
 
-#: BreakingBED (Vemparala et al., 2021), Sec. 4 / Fig. 2: PGD with eps=2, alpha=0.5
-#: (0-255 units) on CIFAR-10. "Vanilla ResNet20 breaks within 5 iterations."
-BREAKINGBED_PGD = {
-    "resnet20-vanilla": {"breaks_within": 5, "eps": 2.0, "alpha": 0.5},
-}
-
 
 def reference_table(name: str) -> pd.DataFrame:
     """A transcribed paper table of ``data/reference/`` (``<paper>_<table>.csv``: one row per
@@ -67,17 +61,9 @@ def _cheng_table1() -> dict[tuple[str, str, int], float]:
 #: Random Pixel Invert, EtA Edge->Altered). Keys: (model label, perturbation, attacks k).
 CHENG_HU_TABLE1 = _cheng_table1()
 
-#: Cheng & Hu's claims this study checks (:func:`compression_robustness.pixel_noise_study.claims`).
-CHENG_HU_CLAIMS = {
-    "vgg_best": "VGG-19 performs best in nearly all regards",
-    "effnet_worst": "EfficientNet-B1 is worst on Black->White and Random Pixel Invert",
-    "depth": "deeper networks are more resilient, with improvement decreasing beyond a "
-    "threshold depth",
-}
-
 #: The paper's training target: 99.0% validation accuracy (Cheng & Hu 2020, as quoted in the issue).
 CHENG_HU_TARGET_ACCURACY = 0.99
-# --- issue 5: class activation maps (Table 3) and ImageNet (Tables 4-6) ----------------
+# --- class activation maps (Table 3) and ImageNet (Tables 4-6)
 #: BreakingBED Table 3: third quartile (Q3) of the CAM intensity (0-255) on a CIFAR-10
 #: "automobile" test image, clean and after 1 and 5 DeepFool iterations, for ResNet56
 #: variants (the paper gives no ResNet20 row; XNOR only clean). Keyed by zoo variant.
@@ -89,14 +75,13 @@ BREAKINGBED_CAM_Q3 = {
 BREAKINGBED_CAM_ARCH = "resnet56"
 #: BreakingBED's reading of Table 3: binarised networks have small, concentrated regions
 #: of interest (a low Q3).
-BREAKINGBED_CAM_CLAIM = "BNNs show small, concentrated regions of interest (low Q3)"
 
 #: BreakingBED Table 5 (ImageNet, PGD): torchvision ResNet50 keeps 5.9% top-1 accuracy
 #: after 5 PGD iterations at the paper's eps = 0.1 (units not stated in the paper).
 BREAKINGBED_IMAGENET_PGD = {"model": "resnet50", "eps": 0.1, "iterations": 5, "accuracy": 0.059}
 #: torchvision's ResNet50 (IMAGENET1K_V1) top-1 on the ImageNet validation set (its docs).
 TORCHVISION_RESNET50_TOP1 = 0.7613
-# =========================================================================== issue 6 block
+# --- Zhao et al.
 #: Zhao et al. (SysML 2019), "To compress or not to compress": the baselines' parameter
 #: counts and test accuracies as the paper reports them (quoted in this project's issue 6).
 ZHAO_BASELINES = {

@@ -14,6 +14,7 @@ import html
 import pandas as pd
 
 from compression_robustness.core import paths
+from compression_robustness.core.params import check_profile
 from compression_robustness.core.provenance import sha256_file
 from compression_robustness.evaluate import claims as CL
 from compression_robustness.evaluate.integrity import write_table
@@ -39,6 +40,11 @@ PAPER_TITLES = {
 }
 
 TABLE = "scoreboard"
+
+
+def validate_scoreboard(profile: str) -> str:
+    """The chapter's one parameter: the profile whose committed results decide the claims."""
+    return check_profile(profile)
 
 
 def decisions(profile: str, papers=tuple(PAPERS)) -> list[CL.Decision]:

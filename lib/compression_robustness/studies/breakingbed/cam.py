@@ -353,19 +353,3 @@ def q3_summary(dist: pd.DataFrame) -> pd.DataFrame:
     """Median Q3 per model and iteration over the image subset, with accuracy."""
     g = dist.groupby(["model", "family", "iterations"], sort=False)
     return g.agg(median_q3=("q3", "median"), accuracy=("correct", "mean")).reset_index()
-
-
-def bnn_claim(dist: pd.DataFrame) -> dict[str, Any]:
-    """BreakingBED's "BNNs have small regions of interest" on the clean subset: the median
-    Q3 of the binarised models against the others (None when either group is missing)."""
-    clean = dist[dist["iterations"] == 0]
-    binary = clean[clean["family"] == "binary"]["q3"]
-    other = clean[clean["family"] != "binary"]["q3"]
-    if binary.empty or other.empty:
-        return {"testable": False, "binary_median": np.nan, "other_median": np.nan}
-    return {
-        "testable": True,
-        "binary_median": float(binary.median()),
-        "other_median": float(other.median()),
-        "supported": bool(binary.median() < other.median()),
-    }

@@ -448,50 +448,6 @@ def baseline_rows(transfer: pd.DataFrame) -> pd.DataFrame:
     return transfer[transfer["scenario"] == "baseline"]
 
 
-def claims(transfer: pd.DataFrame, cfg: TransferConfig) -> dict[str, Any]:
-    """Our checks of Zhao et al.'s claims, per architecture (IFGSM, the paper's main attack).
-
-    * pruned: examples from the sparsest DNS model "remain effective" on the baseline when
-      they remove at least half of the accuracy the baseline loses to its own white-box
-      attack: ``clean - transfer >= 0.5 * (clean - whitebox)``;
-    * quantised: "smaller integer bitwidths limit transfer" when the baseline's examples
-      leave the narrowest fixed-point model more accurate than the widest one.
-    """
-    out: dict[str, Any] = {}
-    for arch in cfg.archs:
-        b = transfer[(transfer["arch"] == arch) & (transfer["attack"] == "ifgsm")]
-        base = b[b["scenario"] == "baseline"].iloc[0]
-        dmin, bmin, bmax = min(cfg.densities[arch]), min(cfg.bits[arch]), max(cfg.bits[arch])
-        c2b = b[
-            (b["scenario"] == "compressed->baseline")
-            & (b["compressed_model"] == f"{arch}-dns{dmin}")
-        ]
-        b2q = b[b["scenario"] == "baseline->compressed"]
-        lo = b2q[b2q["compressed_model"] == f"{arch}-q{bmin}"]["accuracy"].iloc[0]
-        hi = b2q[b2q["compressed_model"] == f"{arch}-q{bmax}"]["accuracy"].iloc[0]
-        transfer_acc = float(c2b["accuracy"].iloc[0])
-        pruned = base["clean_accuracy"] - transfer_acc >= 0.5 * (
-            base["clean_accuracy"] - base["accuracy"]
-        )
-        if bmin == bmax:
-            quant = "cannot test (one bitwidth in this profile)"
-        else:
-            quant = "supports" if lo > hi else "does not support"
-        out[arch] = {
-            "base_clean": float(base["clean_accuracy"]),
-            "base_whitebox": float(base["accuracy"]),
-            "sparsest_density": dmin / 100,
-            "pruned_to_base": transfer_acc,
-            "pruned_supported": "supports" if pruned else "does not support",
-            "bits_low": bmin,
-            "bits_high": bmax,
-            "base_to_low_bits": float(lo),
-            "base_to_high_bits": float(hi),
-            "quant_supported": quant,
-        }
-    return out
-
-
 def baselines_markdown(models: pd.DataFrame, reference: dict[str, dict]) -> str:
     """One sentence per baseline: our parameters and accuracy beside the paper's."""
     out = []
@@ -511,27 +467,6 @@ def baselines_markdown(models: pd.DataFrame, reference: dict[str, dict]) -> str:
             f"epoch(s) on {int(r['n_train']):,} training images."
         )
     return " ".join(out)
-
-
-def claims_markdown(res: dict[str, dict]) -> str:
-    """Our checks of the two claims, per architecture, as Markdown bullet points."""
-    lines = []
-    for arch, r in res.items():
-        lines.append(
-            f"* **{arch}, pruned examples on the baseline.** The baseline keeps "
-            f"{r['pruned_to_base']:.1%} on the IFGSM examples of the "
-            f"{r['sparsest_density']:g}-density DNS model, against {r['base_whitebox']:.1%} "
-            f"under its own white-box IFGSM and {r['base_clean']:.1%} clean: this "
-            f"{r['pruned_supported']} the claim (criterion: the transferred examples remove "
-            "at least half of the accuracy the white-box attack removes)."
-        )
-        lines.append(
-            f"* **{arch}, integer bitwidth.** The baseline's IFGSM examples leave the "
-            f"{r['bits_low']}-bit model at {r['base_to_low_bits']:.1%} and the "
-            f"{r['bits_high']}-bit model at {r['base_to_high_bits']:.1%}: this "
-            f"{r['quant_supported']} the claim that smaller bitwidths limit transfer."
-        )
-    return "\n".join(lines)
 
 
 def whitebox_markdown(transfer: pd.DataFrame) -> str:
