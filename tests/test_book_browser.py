@@ -63,11 +63,13 @@ def test_the_book_is_built():
     assert _pages(), f"no built book at {HTML} (run make book, or set CRS_BOOK_HTML)"
 
 
-def _local_target(page: Path, href: str) -> Path | None:
+def _local_target(here: str, href: str) -> Path | None:
+    """The file an internal link points to, relative to the URL the tab ended on (the
+    book's root index.html redirects)."""
     u = urlparse(href)
     if u.scheme not in ("", "file") or u.netloc or not u.path:
         return None  # external, or an anchor on this page
-    return (page.parent / unquote(u.path)).resolve()
+    return (Path(unquote(urlparse(here).path)).parent / unquote(u.path)).resolve()
 
 
 @pytest.mark.parametrize("page", _pages(), ids=lambda p: str(p.relative_to(HTML)))
@@ -95,7 +97,7 @@ def test_page_reads_cleanly(browser, page):
             problems.append(f"figure {im['src']} is {im['w']:.0f} px wide, the page {content:.0f}")
     hrefs = tab.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
     for href in hrefs:
-        target = _local_target(page, href)
+        target = _local_target(tab.url, href)
         if target is not None and not target.exists():
             problems.append(f"broken link {href}")
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -102,6 +102,12 @@ def baseline_of(name: str) -> str | None:
     return None if base == name or base not in zoo.ZOO.names() else base
 
 
+def transfer_source(name: str, profile: str) -> str | None:
+    """:func:`baseline_of` when its weights are here in ``profile`` (else no transfer row)."""
+    base = baseline_of(name)
+    return base if base is not None and zoo.is_trained(base, profile) else None
+
+
 def is_stochastic(name: str) -> bool:
     entry = zoo.ZOO.get(name)
     extra = getattr(entry, "extra", {}) or {}
@@ -214,7 +220,7 @@ def audit_cell(name: str, profile: str, s: AuditSettings) -> list[dict[str, Any]
             return atk.generate(a, np.eye(spec.num_classes, dtype=np.float32)[b])
 
         run(label, apgd)
-    base = baseline_of(name)
+    base = transfer_source(name, profile)
     if base is not None:
         bm = zoo.get(base, profile, train_if_missing=False, progress=False)
         best = classifier_for(bm, batch_size=s.batch_size)

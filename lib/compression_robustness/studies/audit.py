@@ -98,14 +98,11 @@ def validate_audit(
         for d in datasets
     }  # fmt: skip
     missing = {}
-    for m in models:  # nothing is trained here: the audit attacks the models that exist
+    for m in [*models, *pending]:  # nothing is trained here: the audit attacks what exists
         if not Z.is_trained(m, profile):
             missing[m] = "weights not here (over the commit limit, or not trained)"
-        else:
-            base = AU.baseline_of(m)
-            if base is not None and not Z.is_trained(base, profile):
-                missing[m] = f"the transfer source {base} is not here"
-    return AuditConfig(profile, list(models), settings, missing, list(pending))
+    pending = [m for m in pending if m not in missing]
+    return AuditConfig(profile, list(models), settings, missing, pending)
 
 
 def cell_configs(cfg: AuditConfig) -> list[dict[str, Any]]:
@@ -114,7 +111,7 @@ def cell_configs(cfg: AuditConfig) -> list[dict[str, Any]]:
         if m in cfg.missing:
             continue
         s = cfg.settings[Z.ZOO.get(m).dataset]
-        base = AU.baseline_of(m)
+        base = AU.transfer_source(m, cfg.profile)
         out.append(
             {
                 "model": m,
