@@ -70,7 +70,7 @@ from compression_robustness.evaluate.claims import (
     guarded,
     model_status,
 )
-from compression_robustness.evaluate.store import load_table
+from compression_robustness.evaluate.store import PROVENANCE_COLUMNS, load_table
 from compression_robustness.runtime import costs
 from compression_robustness.studies.breakingbed.sweep import (
     pooled_estimate,
@@ -171,15 +171,7 @@ def _refs(name: str, model: str, columns: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- evidence
 #: columns of the results tables that no claim reads
 _UNUSED = {
-    "config_json",
-    "profile",
-    "chapter",
-    "git_commit",
-    "torch_version",
-    "art_version",
-    "numpy_version",
-    "python_version",
-    "computed_at",
+    *(set(PROVENANCE_COLUMNS) - {"config_hash", "machine", "wall_seconds"}),
     "heat",
     "heat_shape",
     "checkpoint_sha256",
