@@ -205,3 +205,15 @@ def test_a_new_sweep_attack_needs_only_its_entry(monkeypatch):
             0,
             8,
         )
+
+
+def test_the_sweeps_cw_keeps_c_fixed_and_local_search_moves_within_the_ball(mnist20):
+    """The sweep's C&W point: ``c`` is its ε axis, so one search step (no binary search) and
+    the anytime-exact record; LocalSearch's: moves to a bound of the ε-ball (``p=None``),
+    scoring the sweep's ``ls_candidates``."""
+    est = mnist20[0]
+    cw = A.create("cw_l2", est, **params_of("cw_l2"))
+    assert cw.c == POINT.eps and cw.binary_search_steps == 1 and cw.abort_early == 0
+    ls = A.create("local_search", est, **params_of("local_search"))
+    assert ls.p is None and ls.max_candidates == POINT.options["ls_candidates"]
+    assert ls.eps == pytest.approx(POINT.eps / 255)

@@ -71,6 +71,25 @@ def test_small_samples_do_not_flag_a_small_gap():
     assert not ch["white-box beats gradient-free"]
 
 
+@pytest.mark.parametrize(
+    ("apgd", "n", "flagged"), [(0.10, 200, True), (0.27, 200, False), (0.1, 10, False)]
+)
+def test_apgd_far_below_pgd_is_flagged(apgd, n, flagged):
+    # PGD leaves 30 %; APGD-CE leaves `apgd`: flagged only when the gap is beyond the interval
+    df = _masked(n=n, nb=min(n, 100), pgd=0.30, square=0.30)
+    k = int(df.loc[df["attack"] == "apgd_ce", "n_examples"].iloc[0])
+    df.loc[df["attack"] == "apgd_ce", "correct"] = AU._bits(np.arange(k) < round(apgd * k))
+    ch = AU.checks(df).set_index("check")
+    assert bool(ch.loc["adaptive steps do not help", "failed"]) is flagged
+    assert "apgd_ce" in ch.loc["adaptive steps do not help", "evidence"]
+
+
+def test_adaptive_check_does_not_apply_without_apgd():
+    df = _masked()
+    ch = AU.checks(df[df["attack"] != "apgd_ce"]).set_index("check")["failed"]
+    assert pd.isna(ch["adaptive steps do not help"])
+
+
 def test_accuracy_that_stays_up_at_a_huge_eps_is_flagged():
     df = _masked(pgd=0.05, square=0.6)
     df.loc[df["attack"] == "pgd_eps_64", "correct"] = AU._bits(np.arange(100) < 40)

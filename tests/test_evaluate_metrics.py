@@ -63,6 +63,72 @@ def test_stress_strain_classification_rule(strains, expected):
     assert metrics.classify_curve([3, 1, 2], [strains[2], strains[0], strains[1]]) == expected
 
 
+@pytest.mark.parametrize(
+    "axis, reading, n, expected",
+    [
+        ("iterations", "first", 4, 0),
+        ("iterations", "second", 4, 1),
+        ("iterations", "converged", 4, 3),  # the longest run
+        ("eps", "converged", 4, 0),  # a budget axis breaks "at once": the smallest eps
+        ("eps", "second", 1, 0),  # a one-point grid has no second point
+    ],
+)
+def test_readings_pick_the_grid_point(axis, reading, n, expected):
+    assert metrics.reading_position(axis, reading, n) == expected
+
+
+def test_a_bad_reading_or_grid_point_is_refused():
+    with pytest.raises(ValueError, match="'last'"):
+        metrics.reading_position("iterations", "last", 3)
+    with pytest.raises(ValueError, match="outside a curve of 3 points"):
+        metrics.classify_curve([1, 2, 3], [0.1, 0.5, 0.9], at=3)
+
+
+def test_the_reading_decides_a_slow_starting_attack():
+    # C&W-like: barely started at sigma = 1, converged by 50 (strain 0.64 -> 0.97)
+    strains = [0.64, 0.95, 0.97, 0.97]
+    assert metrics.classify_curve([1, 10, 20, 50], strains, at=0) == "ductile"
+    assert metrics.classify_curve([1, 10, 20, 50], strains, at=-1) == "brittle"
+
+
+def _curves(attack, points):
+    return pd.DataFrame(
+        [
+            {"model": m, "attack": attack, "stress": x, "strain": y}
+            for m, pts in points.items()
+            for x, y in pts
+        ]
+    )
+
+
+def test_classify_all_reads_at_the_converged_point_and_readings_count_the_changes():
+    pts = {
+        "slow": [(1, 0.6), (10, 0.9), (50, 0.95)],  # ductile first, brittle converged
+        "fast": [(1, 0.9), (10, 0.95), (50, 1.0)],  # brittle under every reading
+        "tough": [(1, 0.1), (10, 0.2), (50, 0.3)],  # strong under every reading
+    }
+    curves = _curves("cw_l2", pts)
+    assert metrics.classify_all(curves)["cw_l2"].to_dict() == {
+        "fast": "brittle",
+        "slow": "brittle",
+        "tough": "strong",
+    }
+    assert metrics.classify_all(curves, "first")["cw_l2"]["slow"] == "ductile"
+    r = metrics.classify_readings(curves).set_index("reading")
+    assert list(r.index) == ["first", "second", "converged"]
+    assert r.loc["first", ["brittle", "ductile", "strong", "models_changed"]].tolist() == [
+        1,
+        1,
+        1,
+        1,
+    ]
+    assert r.loc["converged", ["brittle", "strong", "models_changed"]].tolist() == [2, 1, 0]
+    assert r.loc["first", "read at"] == "1" and r.loc["converged", "read at"] == "50"
+    # on an eps axis the converged reading is the smallest budget
+    eps = metrics.classify_readings(_curves("fgsm", pts)).set_index("reading")
+    assert eps.loc["converged", "read at"] == "1" and eps.loc["converged", "brittle"] == 1
+
+
 def test_stress_strain_curves_fix_the_other_axes_as_in_the_paper():
     rows = []
     for it in (2, 3):
@@ -173,6 +239,7 @@ def test_box_plot_claims_are_decided_on_family_medians_and_classes(monkeypatch):
 
     monkeypatch.setattr(BB, "load_table", fake)
     monkeypatch.setattr(BB, "audit_flags", lambda profile: NoFlags())
+    monkeypatch.setattr(BB, "WEAK_ATTACKS", ("cw_l2",))  # as C&W was before its version 2
     out = {d.claim_id: d for d in BB.decisions("cpu")}
     # binary retains more than vanilla and pruned under DeepFool, not under C&W (too weak)
     d = out["bb-abstract-bnn-resilient"]

@@ -208,6 +208,8 @@ def test_binary_model_binarises_weights_and_activations():
         (galloway.validate_bnn, {"fgsm_eps": [-0.1]}, "`fgsm_eps`"),
         (galloway.validate_bnn, {"widths": [48]}, "`widths`"),
         (galloway.validate_bnn, {"cw_models": ["galloway-z9"]}, "`cw_models`"),
+        (galloway.validate_bnn, {"cw_binary_search_steps": 0}, "`cw_binary_search_steps`"),
+        (galloway.validate_bnn, {"cw_abort_early": -1}, "`cw_abort_early`"),
     ],
 )
 def test_chapters_refuse_bad_parameters(fn, kwargs, message):
@@ -218,7 +220,7 @@ def test_chapters_refuse_bad_parameters(fn, kwargs, message):
     )  # fmt: skip
     bnn = dict(
         profile="smoke", kinds=["a"], widths=[32], exclude=[], seeds={}, fgsm_eps=[0.1],
-        adv_models=[], cw_models=[], cw_c=1.0, cw_iter=2, eot_samples=2,
+        adv_models=[], cw_models=[], cw_c=1.0, cw_iter=2, cw_binary_search_steps=1, cw_abort_early=0, eot_samples=2,
         blackbox_targets=[], sub_seed_images=10, sub_rounds=1, sub_epochs=1,
         n_examples=8, n_cw=8, seed=0, batch_size=8,
     )  # fmt: skip

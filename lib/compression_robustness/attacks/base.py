@@ -47,6 +47,11 @@ class AttackSpec:
     ``sweep_params`` (a :class:`SweepPoint` -> builder parameters), and whether it records
     every iteration in one run (``anytime``). ``target(y, num_classes)`` gives the target
     labels of a targeted attack (``None``: untargeted).
+
+    ``version`` counts changes of the attack's behaviour: bump it when a change alters what
+    the attack returns for the same parameters, so that every result cell naming the attack
+    (see :func:`cell_version`) gets a new config hash and is recomputed, never served from
+    the store under the new code.
     """
 
     builder: Callable[..., EvasionAttack]
@@ -62,11 +67,14 @@ class AttackSpec:
     sweep_params: Callable[[SweepPoint], dict[str, Any]] | None = None
     target: Callable[[np.ndarray, int], np.ndarray] | None = None
     order: int = 100  # place in tables and figures (BreakingBED's Table 2 order first)
+    version: int = 1
 
     def __post_init__(self):
         object.__setattr__(self, "unit", Unit.parse(self.unit, "unit"))
         object.__setattr__(self, "norm", Norm.parse(self.norm, "norm"))
         object.__setattr__(self, "sweep_axes", frozenset(self.sweep_axes))
+        if not isinstance(self.version, int) or self.version < 1:
+            raise ValueError(f"version must be an integer >= 1, got {self.version!r}")
         bad = set(self.sweep_axes) - SWEEP_AXES
         if bad:
             raise ValueError(f"unknown sweep axes {sorted(bad)}; valid: {sorted(SWEEP_AXES)}")
@@ -112,6 +120,14 @@ def create(name: str, estimator, **params) -> EvasionAttack:
     """The attack ``name`` bound to ``estimator``, parameters in the paper's units (timm's
     ``create_model``); an unknown name is refused with the valid ones listed."""
     return ATTACKS.get(name).builder(estimator, **params)
+
+
+def cell_version(name: str) -> dict[str, int]:
+    """The fields a result cell's config adds for attack ``name``'s version:
+    ``{"attack_version": v}`` from version 2 on, nothing for version 1 (cells computed
+    before attacks had versions keep their hashes)."""
+    v = ATTACKS.get(name).version
+    return {"attack_version": v} if v > 1 else {}
 
 
 def list_attacks(*, sweep: bool | None = None, black_box: bool | None = None) -> list[str]:

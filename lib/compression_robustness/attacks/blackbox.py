@@ -94,26 +94,43 @@ class _BlackBox(EvasionAttack):
 
 
 class LocalSearch(_BlackBox):
-    """LocSearchAdv (Narodytska & Kasiviswanathan 2017), batched, with an L∞ ε-bound.
+    """LocSearchAdv (Narodytska & Kasiviswanathan 2017), batched, within an L∞ ε-ball.
 
     Per example, starting from a random ``init_fraction`` (10 %) of the pixel locations, each
     *round*:
 
     1. scores up to ``max_candidates`` random locations of the current neighbourhood
-       (foolbox's speed-up; the paper scores all): the probability of the true class
-       after setting that location, in all channels, to ``p · sign(I)`` in the paper's
-       centred units (pixel − 0.5, so [LB, UB] = [−½, ½]); these probes are queries
-       outside [0, 1], as in the paper;
-    2. perturbs the ``t`` locations of lowest score: every channel becomes
-       ``CYC(r · I)`` (``r`` times the centred value, wrapped cyclically into [LB, UB]),
-       then is projected onto the ε-ball around the original and [0, 1];
+       (foolbox's speed-up; the paper scores all): the log-probability of the true class
+       (the paper's probability; the same order, without float32 saturation at 1) after
+       applying, at that location only, the **move** of step 2. The probe is the step that
+       would be applied, inside the ε-ball and [0, 1], in pixel units;
+    2. applies the moves of the ``t`` locations of lowest score (each exactly as probed);
     3. stops the example if its true class is no longer in the top ``k``;
     4. the new neighbourhood is every location within ``d`` (L∞) of those ``t``.
 
-    Defaults are foolbox 2's, which follow the paper: ``p=10, r=1.5, d=5, t=5, k=1``
-    (the paper's ``R``, the number of rounds, is ``max_iter``). ``eps`` is in [0, 1] units
-    (the builder converts from 0-255). Each round costs at most ``max_candidates + 1``
-    queries per active example, plus one initial query for the clean input.
+    The **move** of a location changes every channel ``v`` of it (pixel value in [0, 1],
+    ball bounds ``[lo, hi] = [x₀ − ε, x₀ + ε] ∩ [0, 1]``) by ``p`` along the direction of
+    the paper's cyclic step: ``s = sign(CYC(r·(v − ½)) − (v − ½))``, where ``CYC`` wraps a
+    value outside ``[−½, ½]`` back in by ±1 (so with ``r > 1`` a mid-range value moves away
+    from grey, and one beyond ``½ ± 1/(2r)``, whose step wraps, towards grey): ``v' = clip(v + s·p,
+    lo, hi)``; where the ball leaves no room that way (``v' = v``, the pixel sits at that
+    bound) it moves by ``p`` the other way instead, the cyclic wrap within the ball. A move
+    therefore always changes a pixel (unless ``ε = 0``), and a location can be moved again
+    later. ``p = None`` (the default) is unlimited: every move goes to a bound of the ball.
+
+    Why not the paper's literal probe: its probe sets a location to ``p·sign(I)`` with
+    ``p = 10`` in centred units (about 160x ε = 16/255), far outside [0, 1], while the step
+    it ranks is then projected onto ±ε: the scores did not describe the step, saturated
+    locations kept winning with moves that no longer changed them, and the search stalled
+    (measured on 20 vanilla ResNet20 CIFAR-10 images at ε = 16: 76 locations ever perturbed
+    in 200 rounds of 32 candidates and 18 in 50 rounds of 128, leaving 75 % and 90 %
+    accuracy; this version leaves 0 % after 50 rounds of either).
+
+    Defaults follow the paper and foolbox 2: ``r=1.5, d=5, t=5, k=1`` (the paper's ``R``,
+    the number of rounds, is ``max_iter``); the paper scores 128 candidates per round
+    (``max_candidates``). ``eps`` and ``p`` are in [0, 1] units (the builder converts from
+    0-255). Each round costs at most ``max_candidates + 1`` queries per active example,
+    plus one initial query for the clean input.
 
     After :meth:`generate`: :attr:`record` has ``iterations, accuracy, success_rate``
     (true class not in the top ``k``), ``queries`` (mean per example so far) and
@@ -141,7 +158,7 @@ class LocalSearch(_BlackBox):
         estimator,
         eps: float,
         max_iter: int,
-        p: float = 10.0,
+        p: float | None = None,
         r: float = 1.5,
         d: int = 5,
         t: int = 5,
@@ -177,7 +194,8 @@ class LocalSearch(_BlackBox):
     def _check_params(self) -> None:
         check_number("eps", self.eps, min=0, max=1)
         check_number("max_iter", self.max_iter, min=0, integer=True)
-        check_number("p", self.p, min=0, strict_min=True)
+        if self.p is not None:
+            check_number("p", self.p, min=0, max=1, strict_min=True)
         check_number("r", self.r, min=0, max=2, strict_min=True)
         check_number("d", self.d, min=0, integer=True)
         check_number("t", self.t, min=1, integer=True)
@@ -196,17 +214,30 @@ class LocalSearch(_BlackBox):
     def _in_top_k(self, logp: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return (logp.topk(self.k, dim=1).indices == y[:, None]).any(1)
 
-    def _probe_scores(self, cur, y, img, loc, owners, shape) -> torch.Tensor:
-        """True-class probability after PERT at location ``loc`` of image ``cur[img]``."""
+    def moves(self, v: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+        """The value every pixel of ``v`` takes when its location is moved (see the class
+        docstring): ``p`` along the direction of the paper's cyclic step ``CYC(r·I)``,
+        within ``[lo, hi]``, or ``p`` the other way where that bound leaves no room."""
+        c = v - 0.5
+        rc = self.r * c
+        cyc = torch.where(rc > 0.5, rc - 1.0, torch.where(rc < -0.5, rc + 1.0, rc))
+        s = torch.where(cyc >= c, 1.0, -1.0)
+        step = s * (1.0 if self.p is None else float(self.p))
+        new = torch.minimum(torch.maximum(v + step, lo), hi)
+        back = torch.minimum(torch.maximum(v - step, lo), hi)
+        return torch.where(new == v, back, new)
+
+    def _probe_scores(self, cur, moved, y, img, loc, owners, shape) -> torch.Tensor:
+        """True-class log-probability after moving location ``loc`` of image ``cur[img]``
+        to ``moved[img]`` (the move step 2 would apply), that location alone."""
         scores = torch.empty(len(img))
         for s in range(0, len(img), self.batch_size):
             ii, ll = img[s : s + self.batch_size], loc[s : s + self.batch_size]
             probe = cur[ii].clone()  # (b, C, H*W)
             ar = torch.arange(len(ii))
-            centred = probe[ar, :, ll] - 0.5
-            probe[ar, :, ll] = 0.5 + self.p * torch.sign(centred)
+            probe[ar, :, ll] = moved[ii, :, ll]
             logp = self._query(probe.view(len(ii), *shape), owners[ii])
-            scores[s : s + len(ii)] = logp.gather(1, y[ii][:, None]).squeeze(1).exp()
+            scores[s : s + len(ii)] = logp.gather(1, y[ii][:, None]).squeeze(1)
         return scores
 
     def generate(self, x: np.ndarray, y: np.ndarray | None = None, **kwargs) -> np.ndarray:
@@ -255,7 +286,9 @@ class LocalSearch(_BlackBox):
                 act = active.nonzero().squeeze(1)
                 if len(act):
                     na = len(act)
-                    # 1. a random subset of each neighbourhood, scored by PERT probes
+                    cur_a = cur[act]
+                    moved = self.moves(cur_a, lo[act], hi[act])
+                    # 1. a random subset of each neighbourhood, scored by probing its move
                     keys = torch.rand(na, hw, generator=gen)
                     keys[~cand[act]] = -1.0
                     top = keys.topk(m_eff, dim=1)
@@ -264,9 +297,9 @@ class LocalSearch(_BlackBox):
                     locs = top.indices[valid]
                     scores = torch.full((na, m_eff), torch.inf)
                     scores[valid] = self._probe_scores(
-                        cur, yb, act[rows], locs, owners, (ch, h, wd)
+                        cur_a, moved, yb[act], rows, locs, owners[act], (ch, h, wd)
                     )
-                    # 2. perturb the t lowest-scoring locations cyclically, within the ball
+                    # 2. apply the moves of the t lowest-scoring locations, as probed
                     tt = min(self.t, m_eff)
                     low = (-scores).topk(tt, dim=1)
                     chosen_valid = torch.isfinite(low.values)
@@ -274,10 +307,7 @@ class LocalSearch(_BlackBox):
                     mask = torch.zeros(na, hw, dtype=torch.bool)
                     r_idx = torch.arange(na)[:, None].expand(na, tt)[chosen_valid]
                     mask[r_idx, chosen[chosen_valid]] = True
-                    c = self.r * (cur[act] - 0.5)
-                    c = torch.where(c > 0.5, c - 1.0, torch.where(c < -0.5, c + 1.0, c))
-                    new = torch.minimum(torch.maximum(c + 0.5, lo[act]), hi[act])
-                    cur[act] = torch.where(mask[:, None, :], new, cur[act])
+                    cur[act] = torch.where(mask[:, None, :], moved, cur_a)
                     # 3. is it adversarial (true class out of the top k)?
                     lp = self._query(cur[act].view(na, ch, h, wd), owners[act])
                     pred[act] = lp.argmax(1)
@@ -554,7 +584,7 @@ def build_local_search(
     estimator,
     eps: float,
     max_iter: int = 150,
-    p: float = 10.0,
+    p: float | None = None,
     r: float = 1.5,
     d: int = 5,
     t: int = 5,
@@ -566,14 +596,18 @@ def build_local_search(
     verbose: bool = False,
 ) -> LocalSearch:
     """LocalSearch with ε in 0-255 pixel units (L∞ bound), ``max_iter`` rounds (the paper's
-    R) and the paper's ``p, r, d, t, k`` (``p`` in centred [−½, ½] units)."""
+    R), ``max_candidates`` locations scored per round (paper: 128) and the paper's
+    ``p, r, d, t, k``. ``p`` is the change of a pixel per move in 0-255 pixel units, the same
+    in the probe and in the step (``None``, the default: to a bound of the ε-ball)."""
     check_number("eps", eps, min=0, strict_min=True, max=255)
     check_number("max_iter", max_iter, min=1, integer=True)
+    if p is not None:
+        check_number("p", p, min=0, strict_min=True, max=255)
     return LocalSearch(
         estimator,
         eps=pixels_to_unit(eps),
         max_iter=max_iter,
-        p=p,
+        p=None if p is None else pixels_to_unit(p),
         r=r,
         d=d,
         t=t,
@@ -657,6 +691,7 @@ register(
         stress_label="rounds",
         sweep_params=_local_search_sweep,
         order=5,
+        version=2,  # probes the move it applies, inside the eps-ball (was the paper's p=10 probe)
     ),
 )
 register(

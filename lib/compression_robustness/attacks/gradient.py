@@ -11,10 +11,10 @@ Registered here (parameters in the papers' units, see each builder):
 * ``pgd``: L∞ PGD with random start (Madry et al. 2018);
 * ``fgsm``: the fast gradient sign method (Goodfellow et al. 2015), one L∞ step;
 * ``bim``: the basic iterative method / I-FGSM (Kurakin et al. 2017), no random start;
-* ``ifgm``: iterative FGM with L2-normalised steps (as in Zhao et al., "To compress or
-  not to compress");
-* ``cw_l2``: Carlini & Wagner L2 with a fixed trade-off constant ``c`` (Adam, no binary
-  search);
+* ``ifgm``: iterative FGM with L2-normalised steps (Zhao et al., "To compress or not to
+  compress"; or their Algorithm 1's raw steps ``eps · ∇J``);
+* ``cw_l2``: Carlini & Wagner L2 (Adam in tanh space), trade-off constant ``c`` fixed or
+  binary-searched per example;
 * ``deepfool``: DeepFool (Moosavi-Dezfooli et al. 2016) with overshoot.
 """
 
@@ -39,7 +39,7 @@ from compression_robustness.attacks.base import (
     pixels_to_unit,
     register,
 )
-from compression_robustness.core.params import check_number
+from compression_robustness.core.params import check_choices, check_number
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.core.units import Norm, Unit
 from compression_robustness.runtime.estimator import DEFAULT_BATCH_SIZE, FastPyTorchClassifier
@@ -288,18 +288,39 @@ class RecordingBIM(RecordingPGD):
 
 
 class RecordingIFGM(RecordingPGD):
-    """Iterative fast gradient method with L2-normalised steps, recording as it goes.
+    """Iterative fast gradient method (Kurakin et al. 2017; Zhao et al.'s IFGM), recording.
 
-    From the clean input it takes ``max_iter`` steps ``x ← clip_[0,1](x + eps_step · g/‖g‖₂)``
-    with ``g`` the input gradient of the cross-entropy of the true label, per example
-    (Zhao et al., "To compress or not to compress": ``eps_step=0.02`` for 12 iterations).
-    ``eps_step`` is an L2 norm **in [0, 1] input units** (the whole image's perturbation per
-    step). ``eps`` optionally bounds the total L2 perturbation (projection onto the L2 ball
-    before clipping); ``None`` (the paper's setting) leaves it bounded only by
-    ``max_iter * eps_step``. Records ``iterations, accuracy, loss, n_examples``.
+    From the clean input it takes ``max_iter`` steps ``x ← clip_[0,1](x + N)``, in [0, 1]
+    input units (Zhao et al.: ``eps_step = 0.02`` for 12 iterations, clipped to [0, 1] only).
+
+    By default (``normalise=True``, the study's results so far) ``N = eps_step · g/‖g‖₂``
+    per example, ``g`` the input gradient of the cross-entropy of the true label
+    (cleverhans/ART FGM with norm 2; ``loss_reduction`` does not matter).
+    ``normalise=False`` is Zhao et al.'s Algorithm 1 read literally (IFGSM with its sign
+    dropped): ``N = eps_step · ∇_x J(x, y)``, the raw gradient. It is weaker on binarised
+    models, whose clipped straight-through gradients are small (tests/test_attacks_strength.py),
+    and the transferability chapter has not been recomputed with it.
+
+    ``loss_reduction`` (raw steps only) fixes the scale of ``∇J``, which the paper does not state:
+
+    * ``"sum"`` (default): ``J`` is the batch's summed cross-entropy, so each example's
+      step is ``eps_step`` times the gradient of *its own* loss, whatever else is in its
+      batch and however the examples are batched (what cleverhans' FGM differentiates:
+      the vector of per-example losses, which TensorFlow's gradient sums);
+    * ``"mean"``: the batch-mean cross-entropy (the default of PyTorch's and Keras' loss
+      objects): every step is ``1/len(batch)`` times the ``"sum"`` step, so an example's
+      attack depends on the ``batch_size`` it was batched with (measured on LeNet5 with 250
+      images per batch: no effect at all at the paper's settings).
+
+    Because ``N`` is proportional to the gradient, an example the model classifies with
+    high confidence (a vanishing cross-entropy gradient) moves very little; that is the
+    paper's definition. ``eps`` optionally bounds the total L2
+    perturbation (projection onto the L2 ball before clipping); ``None`` (the paper's
+    setting) leaves it unbounded. Records ``iterations, accuracy, loss, n_examples``.
     """
 
     name = "IFGM"
+    LOSS_REDUCTIONS = ("sum", "mean")
 
     def __init__(
         self,
@@ -307,11 +328,14 @@ class RecordingIFGM(RecordingPGD):
         eps_step: float,
         max_iter: int,
         eps: float | None = None,
+        loss_reduction: str = "sum",
+        normalise: bool = True,
         record_at: Sequence[int] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         seed: int = 0,
         verbose: bool = False,
     ):
+        self.loss_reduction, self.normalise = loss_reduction, normalise
         super().__init__(
             estimator,
             eps=eps,
@@ -329,7 +353,16 @@ class RecordingIFGM(RecordingPGD):
         check_number("eps_step", self.eps_step, min=0)
         check_number("max_iter", self.max_iter, min=0, integer=True)
         check_number("batch_size", self.batch_size, min=1, integer=True)
+        check_choices("loss_reduction", [self.loss_reduction], self.LOSS_REDUCTIONS)
+        if not isinstance(self.normalise, bool):
+            raise ConfigError(f"parameter `normalise` must be a bool, got {self.normalise!r}")
         self.record_at = normalise_record_at(self.record_at, self.max_iter)
+
+    def _loss_grad(self, x: torch.Tensor, y: torch.Tensor):
+        grad, logits, losses = super()._loss_grad(x, y)
+        if not isinstance(self.estimator, FastPyTorchClassifier):
+            grad = grad * len(x)  # ART's loss_gradient is of the batch-mean loss
+        return grad, logits, losses
 
     def start(self, x: torch.Tensor) -> torch.Tensor:
         return x.clone()
@@ -338,8 +371,12 @@ class RecordingIFGM(RecordingPGD):
         return None, None
 
     def step(self, xa, grad, x0, lo, hi) -> torch.Tensor:
-        norm = _l2(grad).clamp_min(1e-12).view(-1, *([1] * (grad.ndim - 1)))
-        xa = xa + self.eps_step * grad / norm
+        if self.normalise:
+            norm = _l2(grad).clamp_min(1e-12).view(-1, *([1] * (grad.ndim - 1)))
+            xa = xa + self.eps_step * grad / norm
+        else:  # the paper's N = eps * grad J, J summed (per example) or batch-averaged
+            scale = 1.0 / len(xa) if self.loss_reduction == "mean" else 1.0
+            xa = xa + (self.eps_step * scale) * grad
         if self.eps is not None:
             d = xa - x0
             scale = (self.eps / _l2(d).clamp_min(1e-12)).clamp(max=1.0)
@@ -348,36 +385,84 @@ class RecordingIFGM(RecordingPGD):
 
 
 # --------------------------------------------------------------------------- Carlini & Wagner
-def _success_frame(record_at, correct, n_fooled, l2_sum, n, n_orig_correct) -> pd.DataFrame:
+def _success_frame(
+    record_at, correct, n_fooled, l2_sum, n, n_orig_correct, n_l2=None
+) -> pd.DataFrame:
+    """The record of a minimal-perturbation attack; ``mean_l2 = l2_sum / n_l2`` (default
+    ``n_l2 = n_fooled``: the mean L2 of the fooled examples)."""
+    n_l2 = n_fooled if n_l2 is None else n_l2
     with np.errstate(invalid="ignore", divide="ignore"):
         return pd.DataFrame(
             {
                 "iterations": record_at,
                 "accuracy": (correct / n).numpy(),
                 "success_rate": (n_fooled / max(1, n_orig_correct)).numpy(),
-                "mean_l2": (l2_sum / n_fooled).numpy(),
+                "mean_l2": (l2_sum / n_l2).numpy(),
                 "n_examples": n,
             }
         )
 
 
 class RecordingCarliniL2(EvasionAttack):
-    """Carlini & Wagner's L2 attack (2017) with a fixed constant ``c``, recording as it goes.
+    """Carlini & Wagner's L2 attack (2017), batched and torch-native, recording as it goes.
 
     Untargeted: it minimises ``‖x' − x‖₂² + c · max(Z_y(x') − max_{j≠y} Z_j(x') + κ, 0)``
     over the tanh-space variable ``w`` (``x' = (tanh w + 1)/2``, so x' stays in [0, 1]) with
     Adam (learning rate ``learning_rate``, β = (0.9, 0.999)) as in the authors' code, for
-    ``max_iter`` iterations, batched. Like C&W (and ART) it keeps, per example, the
-    adversarial example of least L2 norm found so far (the clean input if none), checked
+    ``max_iter`` iterations per constant, batched. Like C&W (and ART) it keeps, per example,
+    the adversarial example of least L2 norm found so far (the clean input if none), checked
     before every update and after the last.
 
-    ``c`` is fixed: there is **no binary search** over it (the paper sweeps ``c`` as its
-    ε), i.e. ART's ``CarliniL2Method`` with ``binary_search_steps=1, initial_const=c``. The
-    optimiser differs from ART's (Adam versus ART's gradient descent with line search).
+    **Binary search over c** (``binary_search_steps``, the authors' scheme): ``c`` is the
+    initial constant (ART's ``initial_const``); after each search step an example that
+    became adversarial halves its interval (``c ← (lo + hi)/2`` with ``hi = c``), one that
+    did not multiplies ``c`` by 10 until it has succeeded once, then bisects upwards. Every
+    step restarts from the clean input with fresh Adam moments. ``binary_search_steps=1``
+    is a fixed ``c`` (the paper sweeps ``c`` as its ε; BreakingBED's sweep).
+
+    **Convergence on saturated inputs.** A pixel exactly at 0 or 1 (81.5 % of MNIST's) sits
+    at ``w = ±atanh(smoother)``; Adam moves ``w`` by about ``learning_rate`` per step, so
+    with C&W's smoother 0.999999 (``|w| = 7.25``) and learning rate 0.01, 50 steps cannot
+    move such a pixel (measured: 60-82 % accuracy left on Galloway's binarised CNNs). Here
+    the start is clipped to ``|2x − 1| ≤ tanh_smoother`` (0.999: ``|w| ≤ 3.8``, at most
+    5e-4 from the input) and the default learning rate is 0.1: a saturated pixel can cross
+    the whole range in about 40 steps, and 100 iterations converge on binarised and
+    full-precision models alike (see ``tests/test_attacks_strength.py``).
+
+    **Early abort** (``abort_early``, iterations; ``0`` = off): as the authors' code, every
+    ``abort_early`` iterations an example whose loss has not fallen below 0.9999 of its
+    value at the previous check stops for the rest of that search step, but only once it
+    has been adversarial in that step (it would only be shrinking its perturbation): on
+    binarised models the loss is piecewise constant, and aborting examples that had not yet
+    succeeded left 10 % accuracy where running on reached 0 % (Galloway B32). The check
+    interval is fixed (not ``max_iter / 10``), so a run is a prefix of any longer run.
+
+    **Stochastic models** (weights or activations sampled at every pass, such as Galloway's
+    S models): best-so-far bookkeeping on one pass would accept an example that a single
+    noisy pass misclassified (and the binary search would then prefer ever smaller, less
+    reliably adversarial ones: measured on S64, 50 images, the re-evaluated accuracy rose
+    from 47 % to 87 % over 5 search steps). So with ``eval_passes > 1`` an iterate counts as
+    adversarial (for the best so far, the binary search and early abort) only if it is
+    adversarial on ``eval_passes − 1`` further fresh passes too, and
+    the recorded accuracy (and success rate) is that of the best-so-far examples
+    re-evaluated on ``eval_passes`` fresh passes (mean over passes; ``mean_l2`` is that of
+    the accepted examples). ``eval_passes=None`` detects a stochastic model (two passes of
+    the first batch differ) and then uses 5 passes; a deterministic model is recorded from
+    the attack's own predictions (one pass). :attr:`stochastic` says which.
 
     At every iteration count in ``record_at`` (0 = the clean input) it records the
     best-so-far examples: ``iterations, accuracy, success_rate`` (fooled among the originally
     correct), ``mean_l2`` (mean L2 norm of those fooled, [0, 1] units) and ``n_examples``.
+    With ``binary_search_steps > 1`` there is one row per search step and recorded count,
+    ``iterations`` counting every iteration so far (``step · max_iter + it``; iteration 0
+    only for the first step) and ``search_step`` the step; the last row is the result. A
+    recorded row equals what a separate run with that many iterations returns when
+    ``binary_search_steps=1`` (a later search step depends on ``max_iter``).
+
+    After :meth:`generate`: :attr:`iterations_run` (gradient iterations each example ran,
+    all search steps, after early abort), :attr:`iterations_to_success` (the iteration
+    count, as in ``iterations``, at which each example was first adversarial; −1 never;
+    0 misclassified already) and :attr:`const` (each example's final ``c``).
     """
 
     attack_params = [
@@ -385,12 +470,17 @@ class RecordingCarliniL2(EvasionAttack):
         "confidence",
         "learning_rate",
         "max_iter",
+        "binary_search_steps",
+        "abort_early",
+        "tanh_smoother",
+        "eval_passes",
         "record_at",
         "batch_size",
         "verbose",
     ]
     _estimator_requirements = (BaseEstimator, ClassGradientsMixin, ClassifierMixin)
-    _tanh_smoother = 0.999999  # as ART and C&W: keeps arctanh finite at 0 and 1
+    #: passes over which a stochastic model's adversarial examples are re-evaluated
+    STOCHASTIC_PASSES = 5
 
     def __init__(
         self,
@@ -398,7 +488,11 @@ class RecordingCarliniL2(EvasionAttack):
         c: float,
         max_iter: int,
         confidence: float = 0.0,
-        learning_rate: float = 0.01,
+        learning_rate: float = 0.1,
+        binary_search_steps: int = 1,
+        abort_early: int = 0,
+        tanh_smoother: float = 0.999,
+        eval_passes: int | None = None,
         record_at: Sequence[int] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         verbose: bool = False,
@@ -406,78 +500,181 @@ class RecordingCarliniL2(EvasionAttack):
         super().__init__(estimator=estimator)
         self.c, self.max_iter, self.confidence = c, max_iter, confidence
         self.learning_rate, self.record_at = learning_rate, record_at
+        self.binary_search_steps, self.abort_early = binary_search_steps, abort_early
+        self.tanh_smoother, self.eval_passes = tanh_smoother, eval_passes
         self.batch_size, self.verbose = batch_size, verbose
         self._check_params()
         self.record: pd.DataFrame | None = None
+        self.stochastic: bool | None = None
 
     def _check_params(self) -> None:
         check_number("c", self.c, min=0, strict_min=True)
         check_number("confidence", self.confidence, min=0)
         check_number("learning_rate", self.learning_rate, min=0, strict_min=True)
         check_number("max_iter", self.max_iter, min=0, integer=True)
+        check_number("binary_search_steps", self.binary_search_steps, min=1, integer=True)
+        check_number("abort_early", self.abort_early, min=0, integer=True)
+        check_number("tanh_smoother", self.tanh_smoother, min=0, max=1 - 1e-7, strict_min=True)
+        if self.eval_passes is not None:
+            check_number("eval_passes", self.eval_passes, min=1, integer=True)
         check_number("batch_size", self.batch_size, min=1, integer=True)
         self.record_at = normalise_record_at(self.record_at, self.max_iter)
+
+    def _passes(self, be: _Backend, x: torch.Tensor) -> int:
+        """Evaluation passes: ``eval_passes``, or 5 if two passes on ``x`` differ, else 1."""
+        if self.eval_passes is None:
+            self.stochastic = not torch.equal(be.logits(x), be.logits(x))
+            return self.STOCHASTIC_PASSES if self.stochastic else 1
+        self.stochastic = self.eval_passes > 1
+        return self.eval_passes
+
+    def _robust(self, be: _Backend, x: torch.Tensor, y: torch.Tensor, passes: int):
+        """Whether ``x`` (adversarial on one pass) stays adversarial on ``passes - 1`` more."""
+        ok = torch.ones(len(y), dtype=torch.bool)
+        for _ in range(passes - 1):
+            ok &= margin(be.logits(x), y) + self.confidence <= 0
+        return ok
 
     def generate(self, x: np.ndarray, y: np.ndarray | None = None, **kwargs) -> np.ndarray:
         yt = true_labels(y, "RecordingCarliniL2")
         xt = torch.from_numpy(np.asarray(x, dtype=np.float32))
         be = _Backend(self.estimator, self.batch_size)
-        slot = {it: k for k, it in enumerate(self.record_at)}
-        n_rec, n = len(self.record_at), len(yt)
-        correct = torch.zeros(n_rec, dtype=torch.float64)
-        n_fooled = torch.zeros(n_rec, dtype=torch.float64)
-        l2_sum = torch.zeros(n_rec, dtype=torch.float64)
+        n, steps, max_iter = len(yt), self.binary_search_steps, self.max_iter
+        # the recorded rows: (search step, iteration within it), iteration 0 only once
+        rows = [(s, it) for s in range(steps) for it in self.record_at if s == 0 or it > 0]
+        slot = {key: k for k, key in enumerate(rows)}
+        correct = torch.zeros(len(rows), dtype=torch.float64)
+        n_fooled = torch.zeros(len(rows), dtype=torch.float64)
+        l2_sum = torch.zeros(len(rows), dtype=torch.float64)
+        n_l2 = torch.zeros(len(rows), dtype=torch.float64)
         n_orig_correct = 0
         b1, b2, adam_eps, lr, kappa = 0.9, 0.999, 1e-8, self.learning_rate, self.confidence
+        passes = self._passes(be, xt[: self.batch_size]) if n else 1
+        self.iterations_run = np.zeros(n, dtype=np.int64)
+        self.iterations_to_success = np.full(n, -1, dtype=np.int64)
+        self.const = np.zeros(n, dtype=np.float64)
         out = torch.empty_like(xt)
         bar = tqdm(
-            total=n * self.max_iter, desc="C&W L2", unit="img-step", disable=not self.verbose
+            total=n * max_iter * steps, desc="C&W L2", unit="img-step", disable=not self.verbose
         )
         for i in range(0, n, self.batch_size):
             x0, yb = xt[i : i + self.batch_size], yt[i : i + self.batch_size]
+            nb = len(yb)
             shape = (-1,) + (1,) * (x0.ndim - 1)
-            w = torch.atanh((2 * x0 - 1) * self._tanh_smoother)
-            m, v = torch.zeros_like(w), torch.zeros_like(w)
-            best_l2 = torch.full((len(yb),), math.inf)
-            best_x, best_pred = x0.clone(), None
-            orig_correct = None
-            for it in range(self.max_iter + 1):
-                xa = x0 if it == 0 else (torch.tanh(w) + 1) / 2
-                if it < self.max_iter:
-                    g, z = be.margin_grad(xa, yb)
-                else:
-                    z = be.logits(xa)
-                mg = margin(z, yb)
-                pred = z.argmax(1)
-                if it == 0:
-                    best_pred = pred.clone()
-                    orig_correct = pred == yb
-                    n_orig_correct += int(orig_correct.sum())
-                l2sq = (xa - x0).pow(2).flatten(1).sum(1)
-                improved = (mg + kappa <= 0) & (l2sq < best_l2)
-                best_l2[improved] = l2sq[improved]
-                best_x[improved] = xa[improved]
-                best_pred[improved] = pred[improved]
-                if it in slot:
-                    k = slot[it]
-                    fooled = orig_correct & (best_pred != yb)
-                    correct[k] += (best_pred == yb).sum()
+            w0 = torch.atanh((2 * x0 - 1) * self.tanh_smoother)
+            const = torch.full((nb,), float(self.c), dtype=torch.float64)
+            lower = torch.zeros(nb, dtype=torch.float64)
+            upper = torch.full((nb,), math.inf, dtype=torch.float64)
+            best_l2 = torch.full((nb,), math.inf)
+            best_x = x0.clone()
+            best_pred = torch.full((nb,), -1, dtype=torch.long)
+            orig_correct = torch.zeros(nb, dtype=torch.bool)
+            first = self.iterations_to_success[i : i + nb]
+            ran = self.iterations_run[i : i + nb]
+
+            def record(k, yb=yb, bx=best_x, bp=best_pred, bl=best_l2, oc=orig_correct):
+                if passes == 1:
+                    correct[k] += (bp == yb).sum()
+                    fooled = oc & (bp != yb)
                     n_fooled[k] += fooled.sum()
-                    l2_sum[k] += best_l2[fooled].sqrt().double().sum()
-                if it == self.max_iter:
-                    break
-                tw = torch.tanh(w)
-                gx = self.c * (mg + kappa > 0).to(g.dtype).view(shape) * g + 2 * (xa - x0)
-                gw = gx * (1 - tw * tw) / 2
-                t = it + 1
-                m.mul_(b1).add_(gw, alpha=1 - b1)
-                v.mul_(b2).addcmul_(gw, gw, value=1 - b2)
-                mhat, vhat = m / (1 - b1**t), v / (1 - b2**t)
-                w = w - lr * mhat / (vhat.sqrt() + adam_eps)
-                bar.update(len(yb))
+                    l2_sum[k] += bl[fooled].sqrt().double().sum()
+                    return
+                # a stochastic model: fresh passes of the returned examples
+                f = 0.0
+                for _ in range(passes):
+                    pred = be.logits(bx).argmax(1)
+                    correct[k] += (pred == yb).sum().double() / passes
+                    f += float((oc & (pred != yb)).sum()) / passes
+                n_fooled[k] += f
+                taken = oc & torch.isfinite(bl)  # mean L2: of the examples accepted
+                l2_sum[k] += bl[taken].sqrt().double().sum()
+                n_l2[k] += taken.sum()
+
+            for s in range(steps):
+                w = w0.clone()
+                m, v = torch.zeros_like(w), torch.zeros_like(w)
+                # a deterministic model's misclassified inputs are returned as they are
+                live = (
+                    orig_correct.clone()
+                    if s > 0 and passes == 1
+                    else torch.ones(nb, dtype=torch.bool)
+                )
+                found = torch.zeros(nb, dtype=torch.bool)
+                last_check = torch.full((nb,), math.inf)
+                cs = const.float()
+                for it in range(max_iter + 1):
+                    idx = live.nonzero().squeeze(1)
+                    if len(idx):
+                        xa = x0[idx] if it == 0 else (torch.tanh(w[idx]) + 1) / 2
+                        if it < max_iter:
+                            g, z = be.margin_grad(xa, yb[idx])
+                        else:
+                            z = be.logits(xa)
+                        mg = margin(z, yb[idx])
+                        pred = z.argmax(1)
+                        if s == 0 and it == 0:
+                            best_pred[:] = pred
+                            orig_correct[:] = pred == yb
+                            n_orig_correct += int(orig_correct.sum())
+                        l2sq = (xa - x0[idx]).pow(2).flatten(1).sum(1)
+                        adv = mg + kappa <= 0
+                        if passes > 1 and bool(adv.any()):  # and on further fresh passes
+                            adv[adv.clone()] = self._robust(be, xa[adv], yb[idx][adv], passes)
+                        found[idx] |= adv
+                        new = idx[adv & torch.from_numpy(first[idx.numpy()] < 0)].numpy()
+                        first[new] = s * max_iter + it
+                        improved = adv & (l2sq < best_l2[idx])
+                        imp = idx[improved]
+                        best_l2[imp] = l2sq[improved]
+                        best_x[imp] = xa[improved]
+                        best_pred[imp] = pred[improved]
+                    if (s, it) in slot:
+                        record(slot[(s, it)])
+                    if it == max_iter:
+                        break
+                    if not len(idx):
+                        continue
+                    stop = torch.zeros(len(idx), dtype=torch.bool)
+                    if s == 0 and it == 0 and passes == 1:
+                        stop = ~orig_correct
+                    if self.abort_early and it % self.abort_early == 0:
+                        loss = l2sq + cs[idx] * (mg + kappa).clamp(min=0)
+                        stop |= found[idx] & (loss > 0.9999 * last_check[idx])
+                        last_check[idx] = loss
+                    if stop.any():
+                        live[idx[stop]] = False
+                        keep = ~stop
+                        idx, xa, g, mg = idx[keep], xa[keep], g[keep], mg[keep]
+                        if not len(idx):
+                            continue
+                    wi = w[idx]
+                    tw = torch.tanh(wi)
+                    hinge = (mg + kappa > 0).to(g.dtype) * cs[idx]
+                    gx = hinge.view(shape) * g + 2 * (xa - x0[idx])
+                    gw = gx * (1 - tw * tw) / 2
+                    t = it + 1
+                    mi = m[idx].mul_(b1).add_(gw, alpha=1 - b1)
+                    vi = v[idx].mul_(b2).addcmul_(gw, gw, value=1 - b2)
+                    m[idx], v[idx] = mi, vi
+                    mhat, vhat = mi / (1 - b1**t), vi / (1 - b2**t)
+                    w[idx] = wi - lr * mhat / (vhat.sqrt() + adam_eps)
+                    ran[idx.numpy()] += 1
+                    bar.update(len(idx))
+                # the authors' binary search on each example's constant
+                used = const
+                upper = torch.where(found, torch.minimum(upper, used), upper)
+                lower = torch.where(found, lower, torch.maximum(lower, used))
+                const = torch.where(torch.isfinite(upper), (lower + upper) / 2, used * 10)
+            # the least constant that succeeded, else the last one tried
+            self.const[i : i + nb] = torch.where(torch.isfinite(upper), upper, used).numpy()
             out[i : i + self.batch_size] = best_x
         bar.close()
-        self.record = _success_frame(self.record_at, correct, n_fooled, l2_sum, n, n_orig_correct)
+        its = [s * max_iter + it for s, it in rows]
+        self.record = _success_frame(
+            its, correct, n_fooled, l2_sum, n, n_orig_correct, n_l2 if passes > 1 else None
+        )
+        if steps > 1:
+            self.record["search_step"] = [s for s, _ in rows]
         return out.numpy()
 
 
@@ -701,12 +898,17 @@ def build_ifgm(
     max_iter: int = 12,
     record_at: Sequence[int] | None = None,
     max_norm: float | None = None,
+    loss_reduction: str = "sum",
+    normalise: bool = True,
     batch_size: int | None = None,
     verbose: bool = False,
 ) -> RecordingIFGM:
-    """Iterative FGM (L2): ``eps`` is the L2 norm of each step in [0, 1] input units
-    (Zhao et al.: 0.02 for 12 iterations); ``max_norm`` optionally bounds the total L2
-    perturbation ([0, 1] units; ``None`` = no bound, as in the paper)."""
+    """Iterative FGM: ``max_iter`` L2-normalised steps of ``eps`` (``eps`` in [0, 1] input
+    units, Zhao et al.: 0.02 for 12 iterations); ``normalise=False``: the raw steps
+    ``N = eps · ∇J`` of Zhao et al.'s Algorithm 1, ``J`` the cross-entropy summed over the
+    batch (``loss_reduction="sum"``: each example's own gradient) or averaged (``"mean"``). ``max_norm``
+    optionally bounds the total L2 perturbation ([0, 1] units; ``None`` = no bound, as in
+    the paper). See :class:`RecordingIFGM`."""
     check_number("eps", eps, min=0, strict_min=True)
     check_number("max_iter", max_iter, min=1, integer=True)
     if max_norm is not None:
@@ -716,6 +918,8 @@ def build_ifgm(
         eps_step=float(eps),
         max_iter=max_iter,
         eps=None if max_norm is None else float(max_norm),
+        loss_reduction=loss_reduction,
+        normalise=normalise,
         record_at=record_at,
         batch_size=resolve_batch_size(estimator, batch_size),
         verbose=verbose,
@@ -725,15 +929,24 @@ def build_ifgm(
 def build_cw_l2(
     estimator,
     c: float,
-    max_iter: int = 50,
+    max_iter: int = 100,
     record_at: Sequence[int] | None = None,
     confidence: float = 0.0,
-    learning_rate: float = 0.01,
+    learning_rate: float = 0.1,
+    binary_search_steps: int = 1,
+    abort_early: int = 0,
+    tanh_smoother: float = 0.999,
+    eval_passes: int | None = None,
     batch_size: int | None = None,
     verbose: bool = False,
 ) -> RecordingCarliniL2:
     """C&W L2 with the paper's ε = the trade-off constant ``c`` (ART's ``initial_const``;
-    not the confidence κ), fixed (no binary search), ``max_iter`` Adam iterations."""
+    not the confidence κ), ``max_iter`` Adam iterations (learning rate 0.1 in tanh space,
+    start clipped to ``|2x − 1| ≤ tanh_smoother``) per constant. ``binary_search_steps=1``
+    (the default, BreakingBED's sweep) keeps ``c`` fixed; more steps search ``c`` per example
+    as the authors do, starting from ``c``. ``abort_early`` (iterations, 0 = off) stops an
+    example whose loss stalls; ``eval_passes`` re-evaluates the result of a stochastic
+    model (``None``: 5 passes if the model is stochastic). See :class:`RecordingCarliniL2`."""
     check_number("c", c, min=0, strict_min=True)
     check_number("max_iter", max_iter, min=1, integer=True)
     return RecordingCarliniL2(
@@ -742,6 +955,10 @@ def build_cw_l2(
         max_iter=max_iter,
         confidence=confidence,
         learning_rate=learning_rate,
+        binary_search_steps=binary_search_steps,
+        abort_early=abort_early,
+        tanh_smoother=tanh_smoother,
+        eval_passes=eval_passes,
         record_at=record_at,
         batch_size=resolve_batch_size(estimator, batch_size),
         verbose=verbose,
@@ -853,8 +1070,9 @@ register(
         unit=Unit.UNIT_INTERVAL,
         norm=Norm.L2,
         title="IFGM",
-        description="iterative FGM with L2-normalised steps of eps in [0, 1] input units "
-        "(Zhao et al.: 0.02 x 12 iterations), clipped to [0, 1], anytime recording",
+        description="iterative FGM, L2-normalised steps of eps (Zhao et al.: eps 0.02 in "
+        "[0, 1] input units, 12 iterations; or their Algorithm 1's raw steps eps * grad J), "
+        "clipped to [0, 1], anytime recording",
         anytime=True,
     ),
 )
@@ -865,14 +1083,16 @@ register(
         unit=Unit.CW_CONSTANT,
         norm=Norm.L2,
         title="C&W-L2, c = 1",
-        description="Carlini & Wagner L2, fixed trade-off constant c (ART's initial_const, not "
-        "confidence), Adam in tanh space, best-so-far anytime recording",
+        description="Carlini & Wagner L2, trade-off constant c (ART's initial_const, not "
+        "confidence) fixed or binary-searched per example, Adam (lr 0.1) in tanh space, "
+        "best-so-far anytime recording",
         anytime=True,
         sweep_axes=frozenset({"eps", "iterations"}),
         stress=("iterations", {"eps": 1.0}),
         stress_label="iterations",
         sweep_params=_cw_sweep,
         order=3,
+        version=2,  # binary search, clipped tanh start, lr 0.1 (was 0.01), early abort
     ),
 )
 register(

@@ -293,6 +293,8 @@ CHECKS = {
     "iterative beats single-step": "PGD is not significantly weaker than FGSM",
     "more iterations do not help": "PGD with twice the iterations is not significantly stronger",
     "restarts do not help": "the best of several random starts is not significantly stronger",
+    "adaptive steps do not help": "APGD-CE and APGD-DLR (adaptive step size; the DLR loss) "
+    "are not significantly stronger than PGD",
     "accuracy falls with eps": "no larger ε leaves a significantly higher accuracy",
     "large eps reaches 0": "at the largest ε (far beyond the budget) accuracy falls below 2 %",
     "white-box beats gradient-free": "Square Attack is not significantly stronger than PGD",
@@ -346,6 +348,13 @@ def checks(df: pd.DataFrame) -> pd.DataFrame:
         )
         rs = _acc(g, "pgd_restarts")
         row("restarts do not help", _stronger(rs, pgd_b), f"PGD {_t(pgd_b)}, restarts {_t(rs)}")
+        apgd = [a for a in (_acc(g, "apgd_ce"), _acc(g, "apgd_dlr")) if a is not None]
+        row(
+            "adaptive steps do not help",
+            None if not apgd else any(_stronger(a, pgd) for a in apgd),
+            f"PGD {_t(pgd)}, "
+            + ", ".join(f"{k} {_t(_acc(g, k))}" for k in ("apgd_ce", "apgd_dlr") if _acc(g, k)),
+        )
         eps_rows = g[g["attack"].str.startswith("pgd_eps_")].sort_values("eps_attack")
         curve = [_acc(g, a) for a in eps_rows["attack"]]
         # PGD at eps (first point), then at each multiple: a later point significantly

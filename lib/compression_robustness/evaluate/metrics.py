@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import numpy as np
 import pandas as pd
 
@@ -117,14 +119,51 @@ BREAK_STRAIN = 0.8
 STRONG_STRAIN = 0.5
 
 
-def classify_curve(stress, strain_values) -> str:
+class Reading(StrEnum):
+    """Where on the grid a curve's brittleness is read (see :func:`classify_curve`).
+
+    * ``first``: the smallest stress of the grid, the rule as BreakingBED words it ("breaks
+      at once"). On an iteration axis that is an attack that has barely started (C&W after
+      one iteration), so the class says more about the attack than about the model;
+    * ``second``: the grid's second stress (C&W at 10 iterations, LocalSearch at 100 rounds);
+    * ``converged``: where the attack has converged. On an iteration axis (C&W, DeepFool,
+      LocalSearch, GenAttack) that is the largest stress of the grid, the longest run; on a
+      budget axis (FGSM and PGD, sigma = eps) the attack is complete at every point and
+      "breaks at once" means at the smallest budget, so it is the first point. This is the
+      reading the book's classes and the claims engine use.
+    """
+
+    FIRST = "first"
+    SECOND = "second"
+    CONVERGED = "converged"
+
+
+#: the reading of the book's classes and claims
+DEFAULT_READING = Reading.CONVERGED
+
+
+def reading_position(axis: str | None, reading: Reading | str, n_points: int) -> int:
+    """The index, in increasing stress, of the point where ``reading`` reads brittleness on
+    a grid of ``n_points`` stresses along ``axis`` (``eps`` or ``iterations``)."""
+    reading = Reading(reading)
+    if n_points < 1:
+        raise ValueError("a curve needs at least one point")
+    if reading is Reading.FIRST:
+        return 0
+    if reading is Reading.SECOND:
+        return min(1, n_points - 1)
+    return n_points - 1 if axis == "iterations" else 0
+
+
+def classify_curve(stress, strain_values, at: int = 0) -> str:
     """Strong, ductile or brittle, by a documented rule on a stress-strain curve.
 
     With the stresses of the grid in increasing order:
 
-    * **brittle**: the strain already exceeds ``BREAK_STRAIN`` (0.8: at least 80% of the
-      correctly classified images are lost) at the *smallest* stress of the grid: the network
-      breaks at once;
+    * **brittle**: the strain exceeds ``BREAK_STRAIN`` (0.8: at least 80% of the correctly
+      classified images are lost) at the grid point ``at`` (0: the *smallest* stress, the
+      network breaks at once; see :class:`Reading` and :func:`reading_position` for the
+      other readings);
     * **strong**: the strain stays below ``STRONG_STRAIN`` (0.5) up to the *largest* stress:
       the network never loses half its accuracy on the grid;
     * **ductile**: everything in between; the network gives way gradually as stress grows.
@@ -133,17 +172,60 @@ def classify_curve(stress, strain_values) -> str:
     s = np.asarray(strain_values, dtype=float)[order]
     if s.size == 0 or np.all(np.isnan(s)):
         return "undefined"
-    if s[0] >= BREAK_STRAIN:
+    if not -s.size <= at < s.size:
+        raise ValueError(f"grid point {at} is outside a curve of {s.size} points")
+    if s[at] >= BREAK_STRAIN:
         return "brittle"
     if np.nanmax(s) < STRONG_STRAIN:
         return "strong"
     return "ductile"
 
 
-def classify_all(curves: pd.DataFrame) -> pd.DataFrame:
-    """The class of every (model, attack) curve, as a wide table (models x attacks)."""
+def _classify(g: pd.DataFrame, attack: str, reading: Reading | str) -> str:
+    axis = stress_axes().get(attack, ("eps", {}))[0]
+    at = reading_position(axis, reading, len(g))
+    return classify_curve(g["stress"], g["strain"], at=at)
+
+
+def classify_all(curves: pd.DataFrame, reading: Reading | str = DEFAULT_READING) -> pd.DataFrame:
+    """The class of every (model, attack) curve under ``reading``, as a wide table (models x
+    attacks)."""
     rows = [
-        {"model": m, "attack": a, "class": classify_curve(g["stress"], g["strain"])}
+        {"model": m, "attack": a, "class": _classify(g, a, reading)}
         for (m, a), g in curves.groupby(["model", "attack"])
     ]
     return pd.DataFrame(rows).pivot(index="model", columns="attack", values="class")
+
+
+def classify_readings(curves: pd.DataFrame) -> pd.DataFrame:
+    """The rule's sensitivity: per attack, the stress at which each :class:`Reading` reads
+    brittleness and how many models are brittle, ductile and strong under it (one row per
+    attack and reading), with ``models_changed``: how many models' class differs from the
+    ``converged`` reading."""
+    rows = []
+    for attack, ga in curves.groupby("attack"):
+        axis = stress_axes().get(attack, ("eps", {}))[0]
+        per_model = {m: g.sort_values("stress") for m, g in ga.groupby("model")}
+        ref = {m: _classify(g, attack, Reading.CONVERGED) for m, g in per_model.items()}
+        for reading in Reading:
+            cls = {m: _classify(g, attack, reading) for m, g in per_model.items()}
+            stresses = sorted(
+                {
+                    float(g["stress"].iloc[reading_position(axis, reading, len(g))])
+                    for g in per_model.values()
+                }
+            )
+            rows.append(
+                {
+                    "attack": attack,
+                    "reading": reading.value,
+                    "stress axis": axis,
+                    "read at": ", ".join(f"{x:g}" for x in stresses),
+                    "brittle": sum(c == "brittle" for c in cls.values()),
+                    "ductile": sum(c == "ductile" for c in cls.values()),
+                    "strong": sum(c == "strong" for c in cls.values()),
+                    "models": len(cls),
+                    "models_changed": sum(cls[m] != ref[m] for m in cls),
+                }
+            )
+    return pd.DataFrame(rows)

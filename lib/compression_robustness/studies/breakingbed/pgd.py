@@ -10,11 +10,20 @@ import pandas as pd
 from compression_robustness import attacks as A
 from compression_robustness import data as D
 from compression_robustness import zoo as Z
-from compression_robustness.core.params import BATCH_SIZE, SEED, Param, check_params, check_profile
+from compression_robustness.core.params import (
+    BATCH_SIZE,
+    SEED,
+    Param,
+    chapter_parameters,
+    check_params,
+    check_profile,
+)
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.core.units import Unit
+from compression_robustness.evaluate import audit as AU
 from compression_robustness.evaluate import cells as C
-from compression_robustness.evaluate.store import ResultStore
+from compression_robustness.evaluate import claims as CL
+from compression_robustness.evaluate.store import ResultStore, load_table
 from compression_robustness.runtime import estimator as E
 
 
@@ -221,3 +230,50 @@ def run_pgd_radii(cfg: PGDConfig, model: str, radii: list[float], progress: bool
         for r in radii
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def audit_beside(summary: pd.DataFrame, cfg: PGDConfig) -> pd.DataFrame:
+    """This chapter's converged PGD accuracy per model beside the attack audit's worst case
+    (issue 16: APGD-CE/DLR, BPDA, Square, transfer, restarts, per image), read from the
+    profile's committed audit cells. A model the audit has not covered, or an audit at
+    another radius, shows '–' and says why; nothing is computed here."""
+    audited = set(chapter_parameters(cfg.profile, "audit").get("models", []))
+    audit_eps = chapter_parameters(cfg.profile, "audit").get("eps_cifar10")
+    try:
+        df = load_table(cfg.profile, CL.AUDIT_CHAPTER)
+    except FileNotFoundError:
+        df = pd.DataFrame(columns=["model"])
+    df = df[df["model"].isin(audited & set(summary["model"]))]
+    same_eps = audit_eps is not None and abs(float(audit_eps) - cfg.eps) < 1e-9
+    worst = AU.worst_case(df).set_index("model") if same_eps and len(df) else pd.DataFrame()
+    failed = (
+        AU.flags(df).query("failed").groupby("model")["check"].apply("; ".join)
+        if not worst.empty
+        else pd.Series(dtype=str)
+    )
+    rows = []
+    for r in summary.itertuples():
+        conv = CL.Estimate.accuracy(float(r.converged_accuracy), int(r.n_examples)).text()
+        row = {"model": r.model, f"PGD-{cfg.max_iter}, converged (%)": conv}
+        if r.model in worst.index:
+            w = worst.loc[r.model]
+            row |= {
+                "audit white-box worst (%)": w["white-box worst"].text(),
+                "audit worst case, all attacks (%)": w["worst case"].text(),
+                "strongest attack": w["strongest attack"],
+                "gradient masking suspected": failed.get(r.model, "no check failed"),
+            }
+        else:
+            why = (
+                f"audit at ε = {audit_eps:g}, not {cfg.eps:g}"
+                if not same_eps and audit_eps is not None
+                else "not audited in this profile"
+            )
+            row |= {
+                "audit white-box worst (%)": "–",
+                "audit worst case, all attacks (%)": "–",
+                "strongest attack": "–",
+                "gradient masking suspected": why,
+            }
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -147,6 +147,7 @@ def sweep_cell_configs(cfg: SweepConfig) -> list[dict[str, Any]]:
                             "eps_unit": spec.unit.value,
                             "population": pop,
                             "params": spec.sweep_params(point),
+                            **A.cell_version(attack),
                             "n_examples": n,
                             "subset_seed": cfg.seed,
                             "seed": cfg.seed,

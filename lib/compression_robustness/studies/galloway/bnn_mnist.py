@@ -89,6 +89,8 @@ class BNNConfig:
     cw_models: list[str]
     cw_c: float
     cw_iter: int
+    cw_binary_search_steps: int
+    cw_abort_early: int
     eot_samples: int
     blackbox_targets: list[str]
     sub_seed_images: int
@@ -135,7 +137,11 @@ PARAMS = {
         nonempty=True,
     ),  # fmt: skip
     "cw_c": Param(float, "C&W L2 trade-off constant", min=0, strict_min=True),
-    "cw_iter": Param(int, "C&W Adam iterations", min=1),
+    "cw_iter": Param(int, "C&W Adam iterations per constant", min=1),
+    "cw_binary_search_steps": Param(
+        int, "C&W constants tried per example (binary search from cw_c; 1: fixed)", min=1
+    ),
+    "cw_abort_early": Param(int, "C&W early-abort check interval in iterations (0: off)", min=0),
     "eot_samples": Param(int, "gradient samples per EoT step", min=1),
     "sub_seed_images": Param(int, "the substitute's initial images", min=10),
     "sub_rounds": Param(int, "Jacobian augmentation rounds", min=1),
@@ -160,6 +166,8 @@ def validate_bnn(
     cw_models: list,
     cw_c: float,
     cw_iter: int,
+    cw_binary_search_steps: int,
+    cw_abort_early: int,
     eot_samples: int,
     blackbox_targets: list,
     sub_seed_images: int,
@@ -197,6 +205,8 @@ def validate_bnn(
         cw_models,
         float(cw_c),
         cw_iter,
+        cw_binary_search_steps,
+        cw_abort_early,
         eot_samples,
         blackbox_targets,
         sub_seed_images,
@@ -284,6 +294,9 @@ def cw_cells(cfg: BNNConfig, only: set[str] | None = None) -> list[dict[str, Any
             "attack": "cw_l2",
             "c": cfg.cw_c,
             "max_iter": cfg.cw_iter,
+            "binary_search_steps": cfg.cw_binary_search_steps,
+            "abort_early": cfg.cw_abort_early,
+            **A.cell_version("cw_l2"),
             "n_examples": cfg.n_cw,
             "subset_seed": cfg.seed,
         }
@@ -296,7 +309,15 @@ def _cw_cell(cell: dict[str, Any], cfg: BNNConfig) -> pd.DataFrame:
     torch.manual_seed(cfg.seed)
     sub = C.subset("mnist", "test", cell["n_examples"], cell["subset_seed"])
     est = _estimator(cell["model"], cfg.profile, cfg.batch_size)
-    atk = A.create("cw_l2", est, c=cell["c"], max_iter=cell["max_iter"], batch_size=cfg.batch_size)
+    atk = A.create(
+        "cw_l2",
+        est,
+        c=cell["c"],
+        max_iter=cell["max_iter"],
+        binary_search_steps=cell["binary_search_steps"],
+        abort_early=cell["abort_early"],
+        batch_size=cfg.batch_size,
+    )
     atk.generate(sub.x.numpy(), sub.y.numpy())
     rec = atk.record.iloc[-1]
     return pd.DataFrame(

@@ -238,6 +238,7 @@ def transfer_cells(cfg: TransferConfig) -> list[dict[str, Any]]:
                             "target_sha256": Z.checkpoint_sha(tgt, cfg.profile),
                             "dataset": ZHAO_ARCHS[arch],
                             "attack": atk,
+                            **A.cell_version(atk),
                             "step": cfg.step,
                             "iterations": cfg.iterations
                             if atk != "deepfool"
