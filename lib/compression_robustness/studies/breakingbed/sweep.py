@@ -268,6 +268,7 @@ def run_anytime_check(
         desc="anytime recording check",
         progress=progress,
     )
+    store.table()  # the consolidated table follows the stored cells (rewritten only on change)
     if df.empty:
         return df
     df["abs_diff"] = (df["accuracy_anytime"] - df["accuracy_separate"]).abs()
