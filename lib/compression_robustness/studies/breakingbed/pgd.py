@@ -237,8 +237,8 @@ def audit_beside(summary: pd.DataFrame, cfg: PGDConfig) -> pd.DataFrame:
     (issue 16: APGD-CE/DLR, BPDA, Square, transfer, restarts, per image), read from the
     profile's committed audit cells. A model the audit has not covered, or an audit at
     another radius, shows '–' and says why; nothing is computed here."""
-    audited = set(chapter_parameters(cfg.profile, "audit").get("models", []))
-    audit_eps = chapter_parameters(cfg.profile, "audit").get("eps_cifar10")
+    prm = chapter_parameters(cfg.profile, "audit")
+    audited, audit_eps = set(prm.get("models", [])), prm.get("eps_cifar10")
     try:
         df = load_table(cfg.profile, CL.AUDIT_CHAPTER)
     except FileNotFoundError:
@@ -246,11 +246,7 @@ def audit_beside(summary: pd.DataFrame, cfg: PGDConfig) -> pd.DataFrame:
     df = df[df["model"].isin(audited & set(summary["model"]))]
     same_eps = audit_eps is not None and abs(float(audit_eps) - cfg.eps) < 1e-9
     worst = AU.worst_case(df).set_index("model") if same_eps and len(df) else pd.DataFrame()
-    failed = (
-        AU.flags(df).query("failed").groupby("model")["check"].apply("; ".join)
-        if not worst.empty
-        else pd.Series(dtype=str)
-    )
+    flags = CL.audit_flags(cfg.profile) or {}  # the committed flags the claims engine reads
     rows = []
     for r in summary.itertuples():
         conv = CL.Estimate.accuracy(float(r.converged_accuracy), int(r.n_examples)).text()
@@ -261,7 +257,8 @@ def audit_beside(summary: pd.DataFrame, cfg: PGDConfig) -> pd.DataFrame:
                 "audit white-box worst (%)": w["white-box worst"].text(),
                 "audit worst case, all attacks (%)": w["worst case"].text(),
                 "strongest attack": w["strongest attack"],
-                "gradient masking suspected": failed.get(r.model, "no check failed"),
+                "gradient masking suspected": "; ".join(flags.get(r.model, ()))
+                or "no check failed",
             }
         else:
             why = (
