@@ -150,6 +150,10 @@ BASE = dict(
         ({"eps_mnist": 2.0}, "`eps_mnist`"),
         ({"pending": ["resnet20-vanilla"]}, "both list"),
         ({"profile": "gpu"}, "profile"),
+        ({"n_black_imagenet": 60, "n_white_imagenet": 50}, "`n_black_imagenet`"),
+        ({"eps_imagenet": 0.0}, "`eps_imagenet`"),
+        ({"models": ["efficientnet_lite1"]}, "efficientnet_lite0"),
+        ({"models": ["efficientnet_lite0"], "n_white_imagenet": 5000}, "`n_white_imagenet`"),
     ],
 )
 def test_bad_input_is_one_clear_error(change, match):
@@ -163,3 +167,23 @@ def test_baselines_of_each_family():
     assert AU.baseline_of("galloway-b64") == "galloway-a64"
     assert AU.baseline_of("lenet5-q8") == "lenet5-base"
     assert AU.is_stochastic("galloway-s64") and not AU.is_stochastic("galloway-b64")
+
+
+def test_imagenet_models_are_audited_with_their_own_budget():
+    cfg = S.validate_audit(
+        **{**BASE, "models": ["efficientnet_lite0-ptq8", "resnet20-vanilla"]},
+        eps_imagenet=0.5,
+        n_white_imagenet=48,
+        n_black_imagenet=16,
+    )
+    im = cfg.settings[AU.IMAGENET_DATASET]
+    assert (im.n_white, im.n_black, round(im.eps * 255, 6)) == (48, 16, 0.5)
+    assert cfg.settings["cifar10"].n_white == BASE["n_white"]
+    assert AU.baseline_of("efficientnet_lite0-ptq8") == "efficientnet_lite0"
+    assert AU.baseline_of("efficientnet_lite0") is None
+    assert not AU.is_stochastic("efficientnet_lite0")
+    assert AU.model_family("efficientnet_lite0-ptq8") == "quantised"
+    # keyed by the pretrained file and the compression: stable, and distinct per model
+    sha = {m: AU.model_sha(m, "cpu") for m in ("efficientnet_lite0", "efficientnet_lite0-ptq8")}
+    assert sha["efficientnet_lite0-ptq8"] == AU.model_sha("efficientnet_lite0-ptq8", "smoke")
+    assert len(set(sha.values())) == 2 and all(len(v) == 64 for v in sha.values())

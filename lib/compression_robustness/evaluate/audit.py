@@ -31,6 +31,9 @@ engine reads (:func:`compression_robustness.evaluate.claims.audit_flags`).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -44,9 +47,11 @@ from compression_robustness import attacks as A
 from compression_robustness import data as D
 from compression_robustness import zoo
 from compression_robustness.compression.binary import binary_layers, surrogate_mode
+from compression_robustness.core.registry import ConfigError
 from compression_robustness.core.units import PIXEL
 from compression_robustness.evaluate.claims import Estimate
-from compression_robustness.runtime.estimator import classifier_for, eot_classifier
+from compression_robustness.runtime.estimator import eot_classifier, make_classifier
+from compression_robustness.zoo.entries.imagenet import IMAGENET_MODELS, build_model, data_spec
 
 #: the attacks of a cell, in the table's order; white-box ones run on all images
 WHITE = ("fgsm", "pgd", "pgd_2x", "pgd_bpda", "pgd_eot", "apgd_ce", "apgd_dlr", "transfer")
@@ -86,9 +91,82 @@ class AuditSettings:
         }
 
 
+# --- the models: zoo entries (trained here) and the ImageNet stand-ins (pretrained) ---------
+#: the dataset of the ImageNet models' audit (the 1000 offline ImageNet samples)
+IMAGENET_DATASET = "imagenet_samples"
+
+
+def is_imagenet(name: str) -> bool:
+    return name in IMAGENET_MODELS
+
+
+def check_model(name: str) -> str:
+    """``name`` if it is a zoo model or an ImageNet model, else the error listing both."""
+    if is_imagenet(name):
+        return name
+    if name in zoo.ZOO:
+        return name
+    valid = ", ".join([*zoo.ZOO.names(), *IMAGENET_MODELS.names()])
+    raise ConfigError(f"parameter `models`: unknown model {name!r}; valid: {valid}")
+
+
+def model_dataset(name: str) -> str:
+    return IMAGENET_DATASET if is_imagenet(name) else zoo.ZOO.get(name).dataset
+
+
+def model_family(name: str) -> str:
+    return IMAGENET_MODELS.get(name).family if is_imagenet(name) else zoo.ZOO.get(name).family
+
+
+def model_sha(name: str, profile: str) -> str:
+    """What an audit cell is keyed by: the checkpoint's sha256 for a zoo model; for an
+    ImageNet model, the sha256 of its identity (the pretrained file's sha256 and the
+    post-training compression, which is deterministic)."""
+    if is_imagenet(name):
+        ident = json.dumps(IMAGENET_MODELS.get(name).identity(), sort_keys=True)
+        return hashlib.sha256(ident.encode()).hexdigest()
+    return zoo.checkpoint_sha(name, profile)
+
+
+def model_available(name: str, profile: str) -> bool:
+    """Whether the model can be attacked here without training anything."""
+    if is_imagenet(name):
+        return IMAGENET_MODELS.get(name).compression.get("kind") != "zoo"
+    return zoo.is_trained(name, profile)
+
+
+@dataclass(frozen=True)
+class AuditTarget:
+    """A model as the audit attacks it."""
+
+    name: str
+    model: torch.nn.Module
+    spec: D.DatasetSpec
+    sha256: str
+    accuracy: float  # clean accuracy on the full test set (NaN: no such measurement)
+
+
+def load_target(name: str, profile: str) -> AuditTarget:
+    """The model ``name`` (nothing is trained: a missing zoo checkpoint is an error)."""
+    if is_imagenet(name):
+        entry = IMAGENET_MODELS.get(name)
+        return AuditTarget(
+            name,
+            build_model(name),
+            data_spec(IMAGENET_DATASET, entry.norm),
+            model_sha(name, profile),
+            math.nan,  # the ImageNet chapter measures it on its own subset
+        )
+    zm = zoo.get(name, profile, train_if_missing=False, progress=False)
+    return AuditTarget(name, zm.model, zm.spec, zm.sha256, float(zm.accuracy))
+
+
 def baseline_of(name: str) -> str | None:
     """The full-precision model whose PGD examples are transferred to ``name`` (None for a
     baseline itself, or a model without one)."""
+    if is_imagenet(name):
+        base = IMAGENET_MODELS.get(name).base
+        return None if base == name else base
     entry = zoo.ZOO.get(name)
     if name.startswith("galloway-"):
         k = entry.arch.removeprefix("galloway-")[1:]
@@ -105,10 +183,12 @@ def baseline_of(name: str) -> str | None:
 def transfer_source(name: str, profile: str) -> str | None:
     """:func:`baseline_of` when its weights are here in ``profile`` (else no transfer row)."""
     base = baseline_of(name)
-    return base if base is not None and zoo.is_trained(base, profile) else None
+    return base if base is not None and model_available(base, profile) else None
 
 
 def is_stochastic(name: str) -> bool:
+    if is_imagenet(name):
+        return False
     entry = zoo.ZOO.get(name)
     extra = getattr(entry, "extra", {}) or {}
     return extra.get("galloway", {}).get("kind") == "s"
@@ -154,14 +234,14 @@ def _pgd(est, x, y, eps, iters, seed, batch_size):
 def audit_cell(name: str, profile: str, s: AuditSettings) -> list[dict[str, Any]]:
     """All attacks of the audit on model ``name`` (rows: attack, accuracy, n_examples,
     correct, wall seconds, and the attack's budget)."""
-    zm = zoo.get(name, profile, train_if_missing=False, progress=False)
+    zm = load_target(name, profile)
     spec = zm.spec
     split = D.load_subset(spec.name, "test", s.n_white, seed=s.seed)
     x = np.asarray(split.x, dtype=np.float32)
     y = np.asarray(split.y)
     nb = min(s.n_black, len(y))
     stochastic = is_stochastic(name)
-    est = classifier_for(zm, batch_size=s.batch_size)
+    est = make_classifier(zm.model, spec, batch_size=s.batch_size)
     ev = _Evaluator(est, s.eval_passes if stochastic else 1)
     rows: list[dict[str, Any]] = []
 
@@ -222,8 +302,8 @@ def audit_cell(name: str, profile: str, s: AuditSettings) -> list[dict[str, Any]
         run(label, apgd)
     base = transfer_source(name, profile)
     if base is not None:
-        bm = zoo.get(base, profile, train_if_missing=False, progress=False)
-        best = classifier_for(bm, batch_size=s.batch_size)
+        bm = load_target(base, profile)
+        best = make_classifier(bm.model, bm.spec, batch_size=s.batch_size)
         run(
             "transfer",
             lambda a, b: _pgd(best, a, b, s.eps, s.pgd_iter, s.seed, s.batch_size),
@@ -280,8 +360,8 @@ def audit_cell(name: str, profile: str, s: AuditSettings) -> list[dict[str, Any]
         r.update(
             checkpoint_sha256=zm.sha256,
             dataset=spec.name,
-            family=zoo.ZOO.get(name).family,
-            clean_test_accuracy=float(zm.accuracy),
+            family=model_family(name),
+            clean_test_accuracy=zm.accuracy,
         )
     return rows
 

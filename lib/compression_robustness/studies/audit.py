@@ -13,7 +13,6 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from compression_robustness import data as D
-from compression_robustness import zoo as Z
 from compression_robustness.core.params import BATCH_SIZE, SEED, Param, check_params, check_profile
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.core.units import PIXEL, Unit
@@ -28,6 +27,9 @@ PARAMS = {
     "pending": Param(list, "models whose audit is still being computed (listed, not computed)"),
     "eps_cifar10": Param(float, "L-inf radius on CIFAR-10", Unit.PIXEL_255, min=0, strict_min=True, max=255),
     "eps_mnist": Param(float, "L-inf radius on MNIST and MNIST-56", Unit.UNIT_INTERVAL, min=0, strict_min=True, max=1),
+    "eps_imagenet": Param(float, "L-inf radius on ImageNet", Unit.PIXEL_255, min=0, strict_min=True, max=255),
+    "n_white_imagenet": Param(int, "ImageNet images per white-box attack", min=1),
+    "n_black_imagenet": Param(int, "ImageNet images per black-box attack (the first of the white-box ones)", min=1),
     "n_white": Param(int, "test images per white-box attack", min=1),
     "n_black": Param(int, "test images per black-box attack (the first of the white-box ones)", min=1),
     "pgd_iter": Param(int, "PGD iterations (the doubling check runs twice as many)", min=1),
@@ -68,41 +70,88 @@ def validate_audit(
     seed: int,
     batch_size: int,
     pending: list[str] = (),
+    eps_imagenet: float = 0.5,
+    n_white_imagenet: int = 48,
+    n_black_imagenet: int = 16,
 ) -> AuditConfig:
     """Check the chapter's parameters before any compute. ``pending``: models whose audit
     cells are being computed in the background (``tools/run_audit.sh``); the chapter names
-    them and computes nothing for them."""
+    them and computes nothing for them. The ImageNet models (EfficientNet-Lite0 and its
+    post-training compressed versions) have their own radius and sample sizes, because one
+    of their gradients costs about 100 CIFAR-10 ResNet20 ones on a CPU."""
     check_params(PARAMS, locals())
     both = sorted(set(models) & set(pending))
     if both:
         raise ConfigError(f"parameters `models` and `pending` both list {both}")
-    for m in pending:
-        Z.ZOO.get(m)
+    for m in [*models, *pending]:
+        AU.check_model(m)  # an unknown model is refused with the valid names
     check_profile(profile)
-    for m in models:
-        Z.ZOO.get(m)  # an unknown model is refused with the valid names
-    if n_black > n_white:
-        raise ConfigError(f"parameter `n_black` ({n_black}) must not exceed `n_white` ({n_white})")
-    datasets = {Z.ZOO.get(m).dataset for m in models}
-    eps = {"cifar10": eps_cifar10 / PIXEL, "mnist": eps_mnist, "mnist56": eps_mnist}
+    for a, b, na, nb in (
+        ("n_black", "n_white", n_black, n_white),
+        ("n_black_imagenet", "n_white_imagenet", n_black_imagenet, n_white_imagenet),
+    ):
+        if na > nb:
+            raise ConfigError(f"parameter `{a}` ({na}) must not exceed `{b}` ({nb})")
+    datasets = {AU.model_dataset(m) for m in models}
+    eps = {
+        "cifar10": eps_cifar10 / PIXEL,
+        "mnist": eps_mnist,
+        "mnist56": eps_mnist,
+        AU.IMAGENET_DATASET: eps_imagenet / PIXEL,
+    }
     unknown = datasets - set(eps)
     if unknown:
         raise ConfigError(f"parameter `models`: no audit radius for dataset(s) {sorted(unknown)}")
-    for d in datasets:
-        D.check_subset_size("n_white", n_white, d)
+    sizes = {d: (n_white, n_black) for d in datasets}
+    if AU.IMAGENET_DATASET in datasets:
+        sizes[AU.IMAGENET_DATASET] = (n_white_imagenet, n_black_imagenet)
+    for d, (nw, _) in sizes.items():
+        D.check_subset_size("n_white_imagenet" if d == AU.IMAGENET_DATASET else "n_white", nw, d)
     settings = {
         d: AU.AuditSettings(
-            eps[d], n_white, n_black, pgd_iter, apgd_iter, square_queries, restarts,
+            eps[d], *sizes[d], pgd_iter, apgd_iter, square_queries, restarts,
             tuple(eps_multipliers), eot_samples, eval_passes, seed, batch_size,
         )
         for d in datasets
     }  # fmt: skip
     missing = {}
     for m in [*models, *pending]:  # nothing is trained here: the audit attacks what exists
-        if not Z.is_trained(m, profile):
+        if not AU.model_available(m, profile):
             missing[m] = "weights not here (over the commit limit, or not trained)"
     pending = [m for m in pending if m not in missing]
     return AuditConfig(profile, list(models), settings, missing, pending)
+
+
+#: how each dataset's radius is written in the budget table (its papers' units)
+_EPS_TEXT = {
+    "cifar10": lambda e: f"{e * PIXEL:g}/255",
+    "mnist": lambda e: f"{e:g} ([0, 1] units)",
+    "mnist56": lambda e: f"{e:g} ([0, 1] units)",
+    AU.IMAGENET_DATASET: lambda e: f"{e * PIXEL:g}/255",
+}
+
+
+def budget_table(cfg: AuditConfig) -> pd.DataFrame:
+    """Per dataset of the audited models: the radius, the sample sizes and their intervals'
+    widest half-width (Wilson, 95%, at 50 %)."""
+    rows = []
+    for d, s in sorted(cfg.settings.items()):
+        half = {}
+        for n in (s.n_white, s.n_black):
+            lo, hi = CL.wilson(n / 2, n)
+            half[n] = 50 * (hi - lo)
+        rows.append(
+            {
+                "dataset": d,
+                "ε (L∞)": _EPS_TEXT[d](s.eps),
+                "white-box images": s.n_white,
+                "black-box images": s.n_black,
+                "widest 95% half-width, white / black (points)": (
+                    f"{half[s.n_white]:.1f} / {half[s.n_black]:.1f}"
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def cell_configs(cfg: AuditConfig) -> list[dict[str, Any]]:
@@ -110,15 +159,13 @@ def cell_configs(cfg: AuditConfig) -> list[dict[str, Any]]:
     for m in cfg.models:
         if m in cfg.missing:
             continue
-        s = cfg.settings[Z.ZOO.get(m).dataset]
+        s = cfg.settings[AU.model_dataset(m)]
         base = AU.transfer_source(m, cfg.profile)
         out.append(
             {
                 "model": m,
-                "checkpoint_sha256": Z.checkpoint_sha(m, cfg.profile),
-                "transfer_source_sha256": None
-                if base is None
-                else Z.checkpoint_sha(base, cfg.profile),
+                "checkpoint_sha256": AU.model_sha(m, cfg.profile),
+                "transfer_source_sha256": None if base is None else AU.model_sha(base, cfg.profile),
                 "attack": "audit",
                 **s.config(),
             }
@@ -133,7 +180,7 @@ def run(cfg: AuditConfig, progress: bool = True) -> pd.DataFrame:
     df = store.cells(
         list(by_model.values()),
         lambda c: AU.audit_cell(
-            c["model"], cfg.profile, cfg.settings[Z.ZOO.get(c["model"]).dataset]
+            c["model"], cfg.profile, cfg.settings[AU.model_dataset(c["model"])]
         ),
         desc=f"audit ({len(by_model)} models)",
         progress=progress,
