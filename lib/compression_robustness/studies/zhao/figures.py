@@ -8,6 +8,8 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
+from compression_robustness.evaluate.claims import wilson
+
 _SCENARIO_STYLE = {
     "compressed->compressed": ("tab:blue", "-", "o"),
     "baseline->compressed": ("tab:orange", "--", "s"),
@@ -137,5 +139,57 @@ def perturbation_amplitude(df: pd.DataFrame) -> plt.Figure:
         ax.set_ylabel("mean |perturbation| per pixel ([0,1])")
         ax.set_title(arch)
         ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+_READING_STYLE = {
+    "l2": ("tab:blue", "o"),
+    "raw-sum": ("tab:red", "s"),
+    "raw-mean": ("tab:purple", "^"),
+}
+
+
+def ifgm_readings(readings: pd.DataFrame, ifgsm: pd.DataFrame, paper_eps: float) -> plt.Figure:
+    """LeNet5: accuracy on IFGM examples crafted on the baseline against the examples' mean
+    L2 size, one line per reading of IFGM's step, one panel per evaluated model, with 95%
+    Wilson bands; a ringed point is the paper's ε. ``ifgsm``: the chapter's IFGSM rows of
+    the same source (the paper's step), drawn as a star for scale."""
+    if readings.empty:
+        fig, ax = plt.subplots(figsize=(4, 1))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no IFGM readings: LeNet5 or `ifgm_readings` is not set", ha="center")
+        return fig
+    targets = list(dict.fromkeys(readings["target"]))
+    fig, axes = plt.subplots(
+        1, len(targets), figsize=(3.6 * len(targets) + 1.6, 3.3), squeeze=False, sharey=True
+    )
+    for ax, t in zip(axes[0], targets, strict=True):
+        for r, g in readings[readings["target"] == t].groupby("reading", sort=False):
+            g = g.sort_values("step")
+            c, mk = _READING_STYLE.get(r, ("k", "."))
+            n = g["n_examples"].to_numpy()
+            k = g["accuracy"].to_numpy() * n
+            lo, hi = zip(*(wilson(ki, ni) for ki, ni in zip(k, n, strict=True)), strict=True)
+            x = g["mean_l2"].clip(lower=1e-4)
+            ax.plot(x, 100 * g["accuracy"], color=c, marker=mk, ms=4, label=r)
+            ax.fill_between(x, 100 * np.array(lo), 100 * np.array(hi), color=c, alpha=0.15)
+            at = g[np.isclose(g["step"], paper_eps)]
+            ax.plot(
+                at["mean_l2"].clip(lower=1e-4), 100 * at["accuracy"], "o", ms=10, mfc="none",
+                mec=c,
+            )  # fmt: skip
+        s = ifgsm[ifgsm["target"] == t]
+        if len(s):
+            ax.plot(
+                s["mean_l2"], 100 * s["accuracy"], "*", color="k", ms=10, label="IFGSM (paper ε)"
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("mean L2 of the perturbation ([0, 1] units)")
+        ax.set_title(f"evaluated on {t}", fontsize=9)
+        ax.set_ylim(-3, 103)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("accuracy (%)")
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     fig.tight_layout()
     return fig

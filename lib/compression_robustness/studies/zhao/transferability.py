@@ -22,6 +22,7 @@ weight and activation distributions and measured densities.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,7 @@ from compression_robustness.core.params import (
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.core.units import Unit
 from compression_robustness.evaluate import cells as C
+from compression_robustness.evaluate.claims import Estimate
 from compression_robustness.evaluate.store import ResultStore
 from compression_robustness.models.quant import ActivationQuantizer, fake_quantize
 from compression_robustness.models.trace import weight_layers
@@ -72,6 +74,8 @@ class TransferConfig:
     grid_iterations: list[int]
     seed: int
     batch_size: int
+    ifgm_readings: list[str] = dataclasses.field(default_factory=list)
+    readings_eps: list[float] = dataclasses.field(default_factory=list)
 
     def models(self, arch: str) -> list[str]:
         return (
@@ -82,6 +86,21 @@ class TransferConfig:
 
 
 ATTACKS_ZHAO = ("ifgsm", "ifgm", "deepfool")
+
+#: IFGM's step read three ways: Zhao et al. define it as ``N = ε ∇J`` (Algorithm 1 with the
+#: sign dropped) without saying how ``J`` is reduced over a batch, and cleverhans' FGM, which
+#: Kurakin et al.'s iterative FGM follows, normalises the gradient instead. The chapter's
+#: main cells use ``l2``.
+IFGM_READINGS = {
+    "l2": {"normalise": True},
+    "raw-sum": {"normalise": False, "loss_reduction": "sum"},
+    "raw-mean": {"normalise": False, "loss_reduction": "mean"},
+}
+READING_TEXT = {
+    "l2": "L2-normalised steps: N = ε ∇J / ‖∇J‖₂ (this chapter's cells)",
+    "raw-sum": "raw steps N = ε ∇J, J each example's own cross-entropy (Algorithm 1 read literally)",
+    "raw-mean": "raw steps N = ε ∇J, J the batch-mean cross-entropy",
+}
 
 
 #: the chapter's parameters besides the architectures (the notebook holds the defaults)
@@ -119,6 +138,17 @@ PARAMS = {
         nonempty=True,
     ),  # fmt: skip
     "grid_iterations": Param(list, "IFGSM iterations of the grid", min=1, each=int, nonempty=True),
+    "ifgm_readings": Param(
+        list, "readings of IFGM's step compared on LeNet5", choices=tuple(IFGM_READINGS)
+    ),
+    "readings_eps": Param(
+        list,
+        "IFGM's ε of the readings comparison (an L2 norm in [0, 1] units for l2, a multiplier "
+        "of the gradient for raw-sum and raw-mean)",
+        min=0,
+        strict_min=True,
+        each=float,
+    ),
     "seed": SEED,
     "batch_size": BATCH_SIZE,
 }
@@ -141,6 +171,8 @@ def validate_transferability(
     grid_iterations: list,
     seed: int,
     batch_size: int,
+    ifgm_readings: list = (),
+    readings_eps: list = (),
 ) -> TransferConfig:
     """Check the chapter's parameters (a :class:`ConfigError` naming the bad one)."""
     check_profile(profile)
@@ -163,6 +195,8 @@ def validate_transferability(
         sorted(int(i) for i in grid_iterations),
         seed,
         batch_size,
+        list(ifgm_readings),
+        sorted(float(e) for e in readings_eps),
     )
 
 
@@ -290,11 +324,7 @@ def grid_cells(cfg: TransferConfig) -> list[dict[str, Any]]:
 
     if "lenet5" not in cfg.archs:
         return []
-    targets = [
-        "lenet5-base",
-        f"lenet5-dns{min(cfg.densities['lenet5'])}",
-        f"lenet5-q{min(cfg.bits['lenet5'])}",
-    ]
+    targets = _grid_targets(cfg)
     return [
         {
             "kind": "grid",
@@ -323,6 +353,83 @@ def _grid_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
     for r in rows:
         r.update(model_info(r["target"]))
     return pd.DataFrame(rows)
+
+
+def _grid_targets(cfg: TransferConfig) -> list[str]:
+    return [
+        "lenet5-base",
+        f"lenet5-dns{min(cfg.densities['lenet5'])}",
+        f"lenet5-q{min(cfg.bits['lenet5'])}",
+    ]
+
+
+def reading_cells(cfg: TransferConfig) -> list[dict[str, Any]]:
+    """LeNet5: IFGM on the baseline under each reading of its step (:data:`IFGM_READINGS`)
+    and each ε of ``readings_eps``, at the chapter's iterations, evaluated on the grid's
+    targets."""
+    if "lenet5" not in cfg.archs or not cfg.ifgm_readings or not cfg.readings_eps:
+        return []
+    targets = _grid_targets(cfg)
+    return [
+        {
+            "kind": "ifgm_reading",
+            "source": "lenet5-base",
+            "targets": targets,
+            "target_sha256": [Z.checkpoint_sha(t, cfg.profile) for t in targets],
+            "dataset": "mnist",
+            "attack": "ifgm",
+            **A.cell_version("ifgm"),
+            "reading": r,
+            "step": e,
+            "iterations": cfg.iterations,
+            "n_examples": cfg.n_examples["lenet5"],
+            "subset_seed": cfg.seed,
+        }
+        for r in cfg.ifgm_readings
+        for e in cfg.readings_eps
+    ]
+
+
+def _reading_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
+    sub = C.subset("mnist", "test", cell["n_examples"], cell["subset_seed"])
+    est = _estimator("lenet5-base", cfg.profile, cfg.batch_size)
+    atk = A.create(
+        "ifgm",
+        est,
+        eps=cell["step"],
+        max_iter=cell["iterations"],
+        batch_size=cfg.batch_size,
+        **IFGM_READINGS[cell["reading"]],
+    )
+    x_adv = T.generate(atk, sub.x, sub.y)
+    targets = {t: _estimator(t, cfg.profile, cfg.batch_size) for t in cell["targets"]}
+    rows = T.transfer_rows(sub.x, sub.y, x_adv, targets, cfg.batch_size)
+    for r in rows:
+        r.update(model_info(r["target"]))
+    return pd.DataFrame(rows)
+
+
+def readings_table(readings: pd.DataFrame) -> pd.DataFrame:
+    """One row per (reading, ε): the perturbation's mean L2 size and each target's accuracy
+    with its 95% Wilson interval."""
+    if readings.empty:
+        return pd.DataFrame()
+    out = []
+    for (r, e), g in readings.groupby(["reading", "step"], sort=False):
+        row = {
+            "reading": r,
+            "ε": f"{e:g}",
+            "mean L2 of the perturbation ([0, 1] units)": round(float(g["mean_l2"].iloc[0]), 3),
+        }
+        for _, t in g.iterrows():
+            est = Estimate.accuracy(float(t["accuracy"]), int(t["n_examples"]))
+            row[f"{t['target']} (%)"] = f"{est.value:.1f} [{est.lo:.1f}, {est.hi:.1f}]"
+        out.append(row)
+    order = {k: i for i, k in enumerate(IFGM_READINGS)}
+    df = pd.DataFrame(out)
+    return df.sort_values(
+        ["reading", "ε"], key=lambda c: c.map(order) if c.name == "reading" else c.astype(float)
+    )
 
 
 N_QUANTILES = 201
@@ -395,12 +502,14 @@ def _stats_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
 
 
 def run_transferability(cfg: TransferConfig, progress: bool = True) -> dict[str, pd.DataFrame]:
-    """Compute (or read back) every cell; returns ``{"transfer", "grid", "stats"}`` tables."""
+    """Compute (or read back) every cell; returns ``{"transfer", "grid", "readings",
+    "stats"}`` tables."""
     store = ResultStore(cfg.profile, "transferability")
     out = {}
     for kind, cells, fn in (
         ("transfer", transfer_cells(cfg), _transfer_cell),
         ("grid", grid_cells(cfg), _grid_cell),
+        ("readings", reading_cells(cfg), _reading_cell),
         ("stats", stats_cells(cfg), _stats_cell),
     ):
         out[kind] = store.cells(
@@ -482,3 +591,73 @@ def whitebox_markdown(transfer: pd.DataFrame) -> str:
             f"{g['clean_accuracy'].iloc[0]:.1%})."
         )
     return " ".join(out)
+
+
+def readings_markdown(readings: pd.DataFrame, transfer: pd.DataFrame, paper_eps: float) -> str:
+    """The readings comparison in words, from the cells: each reading's white-box accuracy
+    on the LeNet5 baseline at the paper's ε, and the lowest it reaches on the ε grid."""
+    order = {k: i for i, k in enumerate(IFGM_READINGS)}
+    base = readings[readings["target"] == "lenet5-base"]
+    base = base.sort_values(
+        ["reading", "step"], key=lambda c: c.map(order) if c.name == "reading" else c
+    )
+    if base.empty:
+        return "No IFGM readings were computed in this profile (LeNet5 or `ifgm_readings` unset)."
+
+    def pct(r) -> str:
+        e = Estimate.accuracy(float(r["accuracy"]), int(r["n_examples"]))
+        return f"{e.value:.1f} % [{e.lo:.1f}, {e.hi:.1f}]"
+
+    clean = 100 * float(base["clean_accuracy"].iloc[0])
+    at, low = [], []
+    for r, g in base.groupby("reading", sort=False):
+        p = g[np.isclose(g["step"], paper_eps)]
+        if len(p):
+            at.append(f"{pct(p.iloc[0])} under `{r}`")
+        m = g.loc[g["accuracy"].idxmin()]
+        low.append(f"`{r}` {pct(m)} at ε = {m['step']:g} (mean L2 {m['mean_l2']:.2f})")
+    ifgsm = transfer[
+        (transfer["attack"] == "ifgsm")
+        & (transfer["source"] == "lenet5-base")
+        & (transfer["target"] == "lenet5-base")
+    ]
+    scale = (
+        ""
+        if ifgsm.empty
+        else (
+            f" For scale, IFGSM at the paper's step leaves {pct(ifgsm.iloc[0])} with a mean L2 "
+            f"of {float(ifgsm['mean_l2'].iloc[0]):.2f}."
+        )
+    )
+    at_eps = {
+        r: g[np.isclose(g["step"], paper_eps)].iloc[0]
+        for r, g in base.groupby("reading", sort=False)
+        if np.isclose(g["step"], paper_eps).any()
+    }
+    verdict = ""
+    if at_eps:
+        most = max(clean - 100 * float(r["accuracy"]) for r in at_eps.values())
+        verdict = (
+            f" At the paper's budget IFGM removes at most {most:.1f} points under any reading."
+        )
+    if {"l2", "raw-sum"} <= set(at_eps):
+        a, b = (
+            Estimate.accuracy(float(at_eps[k]["accuracy"]), int(at_eps[k]["n_examples"]))
+            for k in ("l2", "raw-sum")
+        )
+        d = Estimate.difference(a, b)  # l2 minus raw-sum: > 0 when the literal reading is stronger
+        stronger = "significantly stronger" if d.lo > 0 else "not significantly stronger"
+        verdict += (
+            f" The literal reading (`raw-sum`) is {stronger} than `l2` there "
+            f"(`l2` − `raw-sum`: {d.value:+.1f} points [{d.lo:+.1f}, {d.hi:+.1f}])."
+        )
+    return (
+        f"At the paper's ε = {paper_eps:g}, IFGM leaves the LeNet5 baseline at "
+        + ", ".join(at)
+        + f" (clean: {clean:.1f} %, n = {int(base['n_examples'].iloc[0])})."
+        + verdict
+        + " The lowest each reading reaches on the grid: "
+        + "; ".join(low)
+        + "."
+        + scale
+    )
