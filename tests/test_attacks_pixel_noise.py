@@ -245,6 +245,52 @@ def test_edge_definition_on_a_hand_made_image():
         assert atk.changed_mask[0].sum() == k and not (atk.changed_mask[0] & ~expected).any()
 
 
+def test_recomputed_edges_follow_the_current_image_one_pixel_at_a_time():
+    b = np.zeros((28, 28), np.int64)
+    b[10:12, 10:12] = 255  # 16 edge pixels on the original
+    x = (b / 255).astype(np.float32)[None, None]
+    once = P.EdgeToAltered(None, k=200, seed=0)
+    once.generate(x)
+    again = P.EdgeToAltered(None, k=200, seed=0, edges="recomputed")
+    again.generate(x)
+    assert once.n_changed.tolist() == [16]
+    # a dark pixel brightened by eq. 2 turns bright, so its dark neighbours become edges
+    assert again.n_changed.tolist() == [200] and again.n_eligible.tolist() == [16]
+    # every attack changed a pixel that was an edge of the image just before it
+    cur = b.copy()
+    prev = np.zeros((28, 28), bool)
+    for k in range(1, 30):
+        atk = P.EdgeToAltered(None, k=k, seed=0, edges="recomputed")
+        adv = atk.generate(x)
+        new = atk.changed_mask[0] & ~prev
+        assert new.sum() == 1 and (atk.changed_mask[0] >= prev).all()  # nested, one more
+        (r,), (c,) = np.nonzero(new)
+        assert P.edge_mask(cur)[r, c]
+        cur = P.read_grid(adv)[0]
+        prev = atk.changed_mask[0]
+
+
+def test_recomputed_edges_on_real_digits_change_k_distinct_pixels(mnist):
+    x, _ = mnist
+    for k in (50, 250):
+        atk = P.EdgeToAltered(None, k=k, seed=3, edges="recomputed")
+        adv = atk.generate(x)
+        np.testing.assert_array_equal(P.changed_pixels(x, adv), atk.n_changed)
+        assert (atk.n_changed == k).all()
+    once = P.EdgeToAltered(None, k=250, seed=3)
+    once.generate(x)
+    assert (once.n_changed < 250).any()  # the original's edges run out
+
+
+def test_edge_reading_is_checked_and_only_edge_to_altered_takes_it():
+    from compression_robustness import attacks as A
+
+    with pytest.raises(ConfigError, match="`edges`"):
+        A.create("edge_to_altered", None, k=3, edges="twice")
+    with pytest.raises(ConfigError, match="'edges'"):
+        A.create("pixel_invert", None, k=3, edges="once")
+
+
 def test_edge_mask_matches_a_naive_check_on_real_images(mnist):
     x, _ = mnist
     b = P.read_grid(x[:3])

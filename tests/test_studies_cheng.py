@@ -115,6 +115,7 @@ def test_validate_accepts_good_parameters():
         ({"models": []}, "models"),
         ({"depth_models": ["nope"]}, "depth_models"),
         ({"perturbations": ["salt"]}, "perturbations"),
+        ({"edge_reading": "twice"}, "edge_reading"),
         ({"attacks": [10]}, "attacks"),
         ({"attacks": [0, -1]}, "attacks"),
         ({"attacks": [0, 1.5]}, "attacks"),

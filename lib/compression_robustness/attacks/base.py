@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,8 +119,19 @@ def register(name: str, spec: AttackSpec) -> AttackSpec:
 
 def create(name: str, estimator, **params) -> EvasionAttack:
     """The attack ``name`` bound to ``estimator``, parameters in the paper's units (timm's
-    ``create_model``); an unknown name is refused with the valid ones listed."""
-    return ATTACKS.get(name).builder(estimator, **params)
+    ``create_model``); an unknown name is refused with the valid ones listed, and so is a
+    parameter the attack does not take."""
+    builder = ATTACKS.get(name).builder
+    sig = inspect.signature(builder).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.values()):
+        valid = list(sig)[1:]  # after the estimator
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ConfigError(
+                f"attack {name!r} takes no parameter {', '.join(map(repr, unknown))}; "
+                f"valid: {', '.join(valid)}"
+            )
+    return builder(estimator, **params)
 
 
 def cell_version(name: str) -> dict[str, int]:

@@ -69,7 +69,7 @@ from art.estimators.estimator import BaseEstimator
 from tqdm import tqdm
 
 from compression_robustness.attacks.base import AttackSpec, register
-from compression_robustness.core.params import check_number
+from compression_robustness.core.params import check_choices, check_number
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.core.units import Norm, Unit
 
@@ -300,14 +300,64 @@ class BlackToWhite(PixelNoiseAttack):
         return b < BLACK_TO_WHITE_BELOW, _table(equation_2, self.c)[b]
 
 
-class EdgeToAltered(PixelNoiseAttack):
-    """A random edge pixel (:func:`edge_mask`) gets eq. 1 if bright, else eq. 2 (c = 2)."""
+#: the readings of Edge->Altered's edges: found once on the original image, or recomputed on
+#: the current image before every single-pixel attack
+EDGE_READINGS = ("once", "recomputed")
 
+
+class EdgeToAltered(PixelNoiseAttack):
+    """A random edge pixel (:func:`edge_mask`) gets eq. 1 if bright, else eq. 2 (c = 2).
+
+    ``edges="once"`` (the default, and the reading of the study's committed cells): the
+    edges are those of the original image, so ``k`` attacks change ``min(k, n_edges)``
+    pixels and the curve stops moving once every edge pixel is changed (the median test
+    digit has about 200). ``edges="recomputed"``: before each attack the edges are found
+    again on the current image (the paper's "one generation changes one pixel"), so a
+    changed pixel can make its neighbours edges; each attack still changes a pixel not
+    changed before, drawn uniformly among the current edge pixels with the image's own
+    seeded generator, so the ``k`` attacks are again the first ``k`` of the ``k' > k``
+    ones. :attr:`n_eligible` counts the original's edge pixels in both readings.
+    """
+
+    attack_params = [*PixelNoiseAttack.attack_params, "edges"]
     name = "edge_to_altered"
+
+    def __init__(self, estimator=None, k=10, c=None, seed=0, edges: str = "once"):
+        self.edges = edges
+        super().__init__(estimator, k=k, c=c, seed=seed)
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_choices("edges", [self.edges], EDGE_READINGS)
 
     def plan(self, b):
         eq1, eq2 = _table(equation_1, self.c), _table(equation_2, self.c)
         return edge_mask(b), np.where(b > BRIGHT_ABOVE, eq1[b], eq2[b])
+
+    def perturb_grid(self, b):
+        if self.edges == "once":
+            return super().perturb_grid(b)
+        b = np.asarray(b, dtype=np.int64)
+        eligible0, new0 = self.plan(b)
+        eligible0 = eligible0 & (new0 != b)
+        cur = b.copy()
+        changed = np.zeros(b.shape, dtype=bool)
+        rngs = _image_rngs(self.seed, len(b))
+        active = np.ones(len(b), dtype=bool)
+        for _ in range(self.k):
+            if not active.any():
+                break
+            edge, new = self.plan(cur)
+            ok = edge & (new != cur) & ~changed
+            for i in np.flatnonzero(active):
+                idx = np.flatnonzero(ok[i])
+                if len(idx) == 0:
+                    active[i] = False  # no edge pixel left to change: this image stops
+                    continue
+                j = idx[int(rngs[i].integers(len(idx)))]
+                cur[i].flat[j] = new[i].flat[j]
+                changed[i].flat[j] = True
+        return cur, changed, eligible0
 
 
 #: registry name -> class of the four perturbations
@@ -592,8 +642,15 @@ class PointwiseAttack(EvasionAttack):
 
 # --------------------------------------------------------------------------- registry
 def _pixel_noise_builder(cls: type[PixelNoiseAttack]) -> Callable[..., PixelNoiseAttack]:
-    def build(estimator=None, k: int = 10, c: float | None = None, seed: int = 0):
-        return cls(estimator, k=k, c=c, seed=seed)
+    if cls is EdgeToAltered:
+
+        def build(estimator=None, k: int = 10, c: float | None = None, seed: int = 0, edges="once"):
+            return cls(estimator, k=k, c=c, seed=seed, edges=edges)
+
+    else:
+
+        def build(estimator=None, k: int = 10, c: float | None = None, seed: int = 0):
+            return cls(estimator, k=k, c=c, seed=seed)
 
     build.__name__ = f"build_{cls.name}"
     build.__doc__ = (

@@ -87,3 +87,35 @@ def pixel_noise_examples(images: dict[str, np.ndarray], k: int) -> plt.Figure:
 
 
 # --- issue 5: ImageNet (Tables 4-6) and class activation maps (Table 3) -----------------
+
+
+def pixels_changed(changed: pd.DataFrame) -> plt.Figure:
+    """The pixels of the 28×28 grid that ``k`` attacks actually change (mean over the
+    chapter's images, the band spanning the repeats), per perturbation; Edge→Altered under
+    both readings of its edges (solid: found once on the original, the chapter's curves;
+    dashed: recomputed before every attack). The grey diagonal is ``k`` changed pixels."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    kmax = float(changed["k"].max()) if len(changed) else 1.0
+    ax.plot([0, kmax], [0, kmax], color="0.6", lw=1, label="k pixels")
+    cmap = plt.get_cmap("tab10")
+    perts = list(dict.fromkeys(changed["perturbation"]))
+    for i, pert in enumerate(perts):
+        sub = changed[changed["perturbation"] == pert]
+        for reading, g in sub.groupby(sub["edge_reading"].fillna("once"), sort=False):
+            m = g.groupby("k")["mean_changed"].agg(["mean", "min", "max"]).reset_index()
+            ls = "--" if reading == "recomputed" else "-"
+            name = _PERT_ABBR.get(pert, pert)
+            if pert == "edge_to_altered":
+                name += f", edges {reading}"
+            ax.plot(m["k"], m["mean"], ls, marker="o", ms=3, color=cmap(i), label=name)
+            ax.fill_between(m["k"], m["min"], m["max"], color=cmap(i), alpha=0.15)
+    ax.set(
+        xlabel="number of attacks k",
+        ylabel="pixels actually changed (mean per image)",
+        xlim=(0, kmax * 1.02),
+        ylim=(0, kmax * 1.05),
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

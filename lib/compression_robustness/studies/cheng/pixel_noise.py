@@ -81,6 +81,7 @@ class PixelNoiseConfig:
     boundary_num_trial: int
     boundary_sample_size: int
     pointwise_max_queries: int
+    edge_reading: str = "once"
 
     @property
     def all_models(self) -> list[str]:
@@ -135,6 +136,7 @@ def validate_pixel_noise(
     boundary_num_trial: int,
     boundary_sample_size: int,
     pointwise_max_queries: int,
+    edge_reading: str = "once",
 ) -> PixelNoiseConfig:
     """The chapter's parameters, checked before any compute; errors name the notebook
     parameter."""
@@ -143,6 +145,7 @@ def validate_pixel_noise(
     models = _check_m56_models("models", models)
     depth_models = _check_m56_models("depth_models", depth_models, allow_empty=True)
     perturbations = check_choices("perturbations", perturbations, PERTURBATIONS)
+    check_choices("edge_reading", [edge_reading], P.EDGE_READINGS)
     if 0 not in attacks:
         raise ConfigError("parameter `attacks` must contain 0 (the clean images)")
     attacks = sorted(set(attacks))
@@ -172,6 +175,7 @@ def validate_pixel_noise(
         boundary_num_trial,
         boundary_sample_size,
         pointwise_max_queries,
+        edge_reading,
     )
 
 
@@ -225,9 +229,22 @@ def noise_cell_configs(cfg: PixelNoiseConfig, models: list[str] | None = None) -
                     "subset_seed": cfg.seed,
                     "repeat": r,
                     "seed": cfg.seed + r,
+                    # only a non-default reading enters the key (the committed cells are "once")
+                    **_edge_key(cfg),
                 }
             )
     return out
+
+
+def _edge_key(cfg: PixelNoiseConfig) -> dict[str, str]:
+    if cfg.edge_reading == "once" or "edge_to_altered" not in cfg.perturbations:
+        return {}
+    return {"edge_reading": cfg.edge_reading}
+
+
+def _perturbation(pert: str, k: int, seed: int, edge_reading: str = "once"):
+    extra = {"edges": edge_reading} if pert == "edge_to_altered" else {}
+    return A.create(pert, None, k=k, seed=seed, **extra)
 
 
 def _noise_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFrame:
@@ -242,7 +259,7 @@ def _noise_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataF
             if k == 0:
                 pred, n_changed = pred0, np.zeros(len(y))
             else:
-                atk = A.create(pert, None, k=k, seed=cell["seed"])
+                atk = _perturbation(pert, k, cell["seed"], cell.get("edge_reading", "once"))
                 adv = atk.generate(x)
                 pred = est.torch_predict(torch.from_numpy(adv)).argmax(1).numpy()
                 n_changed = atk.n_changed
@@ -278,6 +295,75 @@ def run_noise_curves(
     )
     store.table()  # the chapter's consolidated table, beside its cells
     return df
+
+
+# --------------------------------------------------------------------------- pixels changed
+def changed_cell_config(cfg: PixelNoiseConfig) -> dict[str, Any]:
+    """The model-free cell: how many pixels ``k`` attacks of each perturbation actually
+    change on the chapter's images, with Edge->Altered under both readings of its edges."""
+    return {
+        "dataset": DATASET,
+        "split": "test",
+        "attack": "pixels_changed",
+        "perturbations": cfg.perturbations,
+        "edge_readings": list(P.EDGE_READINGS),
+        "attacks": cfg.attacks,
+        "n_examples": cfg.n_examples,
+        "subset_seed": cfg.seed,
+        "repeats": cfg.repeats,
+        "seed": cfg.seed,
+    }
+
+
+def _changed_cell(cell: dict[str, Any]) -> pd.DataFrame:
+    sub = C.subset(cell["dataset"], cell["split"], cell["n_examples"], cell["subset_seed"])
+    x = sub.x.numpy()
+    rows = []
+    for pert in cell["perturbations"]:
+        readings = cell["edge_readings"] if pert == "edge_to_altered" else ["once"]
+        for reading in readings:
+            for r in range(cell["repeats"]):
+                for k in cell["attacks"]:
+                    atk = _perturbation(pert, k, cell["seed"] + r, reading)
+                    atk.generate(x)
+                    rows.append(
+                        {
+                            "perturbation": pert,
+                            "edge_reading": reading if pert == "edge_to_altered" else None,
+                            "k": k,
+                            "repeat": r,
+                            "mean_changed": float(atk.n_changed.mean()),
+                            "median_changed": float(np.median(atk.n_changed)),
+                            "median_eligible": float(np.median(atk.n_eligible)),
+                            "n_examples": len(x),
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def run_pixels_changed(cfg: PixelNoiseConfig, progress: bool = True) -> pd.DataFrame:
+    """The pixels actually changed per perturbation and k (model-free; one cell)."""
+    store = ResultStore(cfg.profile, CHAPTER)
+    df = store.cells(
+        [changed_cell_config(cfg)], _changed_cell, desc="pixels changed", progress=progress
+    )
+    store.table()
+    return df
+
+
+def changed_summary(changed: pd.DataFrame) -> dict[str, float]:
+    """At the largest k: the mean pixels Edge->Altered changes under each reading, and the
+    median digit's number of edge pixels (the numbers the chapter's prose glues)."""
+    e = changed[changed["perturbation"] == "edge_to_altered"]
+    if e.empty:
+        return {}
+    kmax = int(e["k"].max())
+    at = e[e["k"] == kmax].groupby("edge_reading")["mean_changed"].mean()
+    return {
+        "kmax": kmax,
+        **{f"changed_{r}": float(v) for r, v in at.items()},
+        "median_edges": float(e["median_eligible"].iloc[0]),
+    }
 
 
 def curve_means(df: pd.DataFrame) -> pd.DataFrame:
