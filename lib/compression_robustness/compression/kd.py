@@ -77,6 +77,11 @@ def make_kd_loss(
         # inference mode (no autograd bookkeeping at all); under the trainer's bfloat16
         # autocast the teacher's forward runs in bfloat16 too. The clone leaves inference
         # mode so that the loss may keep it for its backward pass.
+        p = next(teacher.parameters(), None)
+        if p is not None and p.device != x.device:  # the trainer moved the student there
+            teacher.to(x.device)
+            if isinstance(normalize, nn.Module):
+                normalize.to(x.device)
         with torch.inference_mode():
             t_logits = teacher(normalize(x) if normalize is not None else x)
         t_logits = t_logits.clone()

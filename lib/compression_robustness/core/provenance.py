@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from compression_robustness.core import paths
+from compression_robustness.core.device import device_name, resolve_device
 
 
 def canonical_json(obj: Any) -> str:
@@ -116,6 +117,8 @@ def provenance() -> dict[str, str]:
         "numpy_version": v["numpy"],
         "python_version": v["python"],
         "machine": f"{platform.machine()}-{torch_threads()}threads-{cpu_name()}",
+        # the default device of this process (CRS_DEVICE, else auto), which computed the cell
+        "device": device_name(resolve_device()),
     }
 
 

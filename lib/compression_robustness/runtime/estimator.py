@@ -34,6 +34,7 @@ from art.estimators.classification import PyTorchClassifier
 from torch import nn
 
 from compression_robustness.compression.binary import BinaryConv2d
+from compression_robustness.core.device import art_device_type, resolve_device
 from compression_robustness.data.datasets import DatasetSpec
 from compression_robustness.models import Normalize
 
@@ -64,9 +65,13 @@ def art_preprocessing(spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def art_classifier_kwargs(model: nn.Module, spec: DatasetSpec) -> dict:
+def art_classifier_kwargs(
+    model: nn.Module, spec: DatasetSpec, device: torch.device | None = None
+) -> dict:
     """The ``PyTorchClassifier`` arguments of every estimator here: cross-entropy on logits,
-    inputs in [0, 1], the dataset's normalisation as ART preprocessing, on the CPU."""
+    inputs in [0, 1], the dataset's normalisation as ART preprocessing, on ``device``
+    (default: :func:`~compression_robustness.core.device.resolve_device`)."""
+    device = resolve_device(device)
     return {
         "model": model,
         "loss": nn.CrossEntropyLoss(),
@@ -74,14 +79,16 @@ def art_classifier_kwargs(model: nn.Module, spec: DatasetSpec) -> dict:
         "nb_classes": spec.num_classes,
         "clip_values": (0.0, 1.0),
         "preprocessing": art_preprocessing(spec),
-        "device_type": "cpu",
+        "device_type": art_device_type(device),
     }
 
 
-def stock_classifier(model: nn.Module, spec: DatasetSpec) -> PyTorchClassifier:
+def stock_classifier(
+    model: nn.Module, spec: DatasetSpec, device: str | torch.device | None = None
+) -> PyTorchClassifier:
     """A plain ART ``PyTorchClassifier`` (no speed-ups) with the same normalisation: the
     reference the library's fast path is compared and benchmarked against."""
-    return PyTorchClassifier(**art_classifier_kwargs(model, spec))
+    return PyTorchClassifier(**art_classifier_kwargs(model, spec, resolve_device(device)))
 
 
 class NormalizedNet(nn.Module):
@@ -95,6 +102,22 @@ class NormalizedNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(self.normalize(x).contiguous(memory_format=torch.channels_last))
+
+
+class OnDevice(nn.Module):
+    """``net`` on ``device`` for callers whose tensors live elsewhere: the input is copied
+    to ``device`` and the output back to the input's device (autograd follows both
+    copies), so an attack's loop keeps its tensors on the CPU whatever the model's device.
+    On the CPU it is the identity wrapper."""
+
+    def __init__(self, net: Callable[[torch.Tensor], torch.Tensor], device: torch.device):
+        super().__init__()
+        self.net, self.device = net, device
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device == self.device:
+            return self.net(x)
+        return self.net(x.to(self.device, non_blocking=True)).to(x.device)
 
 
 #: At most this many batch sizes are compiled per model (the full batch and the tail batch);
@@ -170,14 +193,18 @@ class FastPyTorchClassifier(PyTorchClassifier):
         batch_size: int,
         compile: bool = False,
         compile_backend: str | Callable = "inductor",
+        device: str | torch.device | None = None,
         **kwargs,
     ):
-        super().__init__(**art_classifier_kwargs(model, spec), **kwargs)
+        dev = resolve_device(device)
+        super().__init__(**art_classifier_kwargs(model, spec, dev), **kwargs)
+        self.torch_device = dev
         self.raw_model = model
         self.spec = spec
         self.default_batch_size = batch_size
-        self.normalize = Normalize(spec.mean, spec.std)
+        self.normalize = Normalize(spec.mean, spec.std).to(dev)
         self.net = NormalizedNet(self.normalize, model)
+        self._eager = OnDevice(self.net, dev)
         skip = compile_skip_reason(model) if compile else None
         if skip:
             log.warning("not compiling %s: %s", type(model).__name__, skip)
@@ -195,8 +222,9 @@ class FastPyTorchClassifier(PyTorchClassifier):
 
     # -- torch-native helpers ------------------------------------------------------------
     def torch_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits for a float tensor batch in [0, 1] (no numpy round trip; eager)."""
-        return self.net(x)
+        """Logits for a float tensor batch in [0, 1] (no numpy round trip; eager), on the
+        input's device."""
+        return self._eager(x)
 
     def with_net(
         self,
@@ -217,9 +245,9 @@ class FastPyTorchClassifier(PyTorchClassifier):
         self.raw_model.eval()
         cn = self._compiled
         if cn is None or not allow_compile or not cn.accepts(n):
-            return fn(self.net)
+            return fn(self._eager)
         try:
-            out = fn(cn.fn)
+            out = fn(OnDevice(cn.fn, self.torch_device))
         except Exception as err:  # noqa: BLE001  (any compile failure: fall back to eager)
             self._compiled = None
             msg = " ".join(f"{type(err).__name__}: {err}".split())[:300]
@@ -230,7 +258,7 @@ class FastPyTorchClassifier(PyTorchClassifier):
                 type(self.raw_model).__name__,
                 msg,
             )
-            return fn(self.net)
+            return fn(self._eager)
         cn.sizes.add(n)
         self.compile_status = "compiled"
         return out
@@ -280,19 +308,23 @@ def make_classifier(
     batch_size: int = DEFAULT_BATCH_SIZE,
     compile: bool | None = None,
     compile_backend: str | Callable = "inductor",
+    device: str | torch.device | None = None,
 ) -> FastPyTorchClassifier:
-    """Wrap a trained model (expecting normalised input) for ART: frozen, channels_last, eval.
+    """Wrap a trained model (expecting normalised input) for ART: frozen, channels_last, eval,
+    on ``device`` (``None``: ``CRS_DEVICE``, else CUDA when available; see
+    :func:`~compression_robustness.core.device.resolve_device`).
 
     ``compile``: run the gradient passes through ``torch.compile`` (``None``: the
     ``CRS_COMPILE`` environment variable decides, off by default; see
     :func:`compile_default`). ``compile_backend`` is passed to ``torch.compile``.
     """
-    model = model.eval().to(memory_format=torch.channels_last)
+    dev = resolve_device(device)
+    model = model.eval().to(dev, memory_format=torch.channels_last)
     model.requires_grad_(False)
     if compile is None:
         compile = compile_default()
     return FastPyTorchClassifier(
-        model, spec, batch_size, compile=bool(compile), compile_backend=compile_backend
+        model, spec, batch_size, compile=bool(compile), compile_backend=compile_backend, device=dev
     )
 
 

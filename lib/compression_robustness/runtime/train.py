@@ -38,6 +38,7 @@ from torch import nn
 from tqdm import tqdm
 
 from compression_robustness import data as D
+from compression_robustness.core.device import device_name, resolve_device
 from compression_robustness.core.io import atomic_write
 from compression_robustness.core.provenance import content_hash, cpu_flags, cpu_name, sha256_file
 from compression_robustness.core.registry import ConfigError
@@ -106,14 +107,17 @@ NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
 ALLOW_EMULATED_BF16_ENV = "CRS_ALLOW_EMULATED_BF16"
 
 
-def check_precision_supported(recipe: dict[str, Any]) -> None:
-    """Refuse, before any compute, a bf16 recipe on a CPU that would emulate bf16.
+def check_precision_supported(recipe: dict[str, Any], device: torch.device | None = None) -> None:
+    """Refuse, before any compute, a bf16 recipe on a CPU that would emulate bf16 (a CUDA
+    ``device`` runs bf16 natively).
 
     The recipe's precision is part of its hash (bf16 and fp32 give different weights), so it
     cannot silently fall back to fp32: train it on a CPU with native bf16 (or a GPU), or set
     ``CRS_ALLOW_EMULATED_BF16=1`` to accept the slowdown.
     """
     if recipe.get("precision", "fp32") != "bf16":
+        return
+    if device is not None and device.type == "cuda":
         return
     if os.environ.get(ALLOW_EMULATED_BF16_ENV, "").strip() in ("1", "true", "yes"):
         return
@@ -172,10 +176,12 @@ def _lr_lambda(recipe: dict[str, Any], total_steps: int, steps_per_epoch: int) -
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500) -> float:
     """Top-1 accuracy of ``model`` (which includes normalisation) on ``x, y``."""
     model.eval()
+    p = next(model.parameters(), None)
+    dev = p.device if p is not None else torch.device("cpu")
     correct = 0
     for i in range(0, len(y), batch_size):
-        xb = x[i : i + batch_size].contiguous(memory_format=torch.channels_last)
-        correct += (model(xb).argmax(1) == y[i : i + batch_size]).sum().item()
+        xb = x[i : i + batch_size].to(dev).contiguous(memory_format=torch.channels_last)
+        correct += (model(xb).argmax(1).cpu() == y[i : i + batch_size]).sum().item()
     return correct / max(1, len(y))
 
 
@@ -292,6 +298,7 @@ def train(
     after_step: Callable[[nn.Module], None] | None = None,
     state_path: Path | None = None,
     stop_after_epoch: int | None = None,
+    device: str | torch.device | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` (raw, expects normalised inputs) on ``recipe['dataset']``.
 
@@ -304,14 +311,24 @@ def train(
     epoch, giving the same weights as an uninterrupted run. ``stop_after_epoch`` stops
     early (returns ``None``) as a kill would, for tests and bounded sessions.
 
-    Returns a dict with ``test_accuracy``, ``train_seconds`` and the per-epoch history.
+    ``device`` (``None``: ``CRS_DEVICE``, else CUDA when available; see
+    :func:`~compression_robustness.core.device.resolve_device`): the model trains there,
+    under the recipe's precision (bf16 autocast on that device); the data order and the
+    augmentation are drawn on the CPU from the seeded generator, so they do not depend on
+    the device.
+
+    Returns a dict with ``test_accuracy``, ``train_seconds``, ``device`` and the per-epoch
+    history.
     """
-    check_precision_supported(recipe)
+    dev = resolve_device(device)
+    check_precision_supported(recipe, dev)
     seed_everything(recipe["seed"])
     gen = torch.Generator().manual_seed(recipe["seed"])
     spec = D.spec(recipe["dataset"])
     data = _training_data(recipe)
-    net = nn.Sequential(Normalize(spec.mean, spec.std), model).to(memory_format=torch.channels_last)
+    net = nn.Sequential(Normalize(spec.mean, spec.std), model).to(
+        dev, memory_format=torch.channels_last
+    )
     bs, epochs = recipe["batch_size"], recipe["epochs"]
     steps_per_epoch = math.ceil(len(data.y_tr) / bs)
     total = steps_per_epoch * epochs
@@ -347,7 +364,9 @@ def train(
             bar.close()
             return None
     bar.close()
-    return _summary(net, model, data, history, rule, time.perf_counter() - t0)
+    out = _summary(net, model, data, history, rule, time.perf_counter() - t0)
+    model.to("cpu")  # checkpoints are written from (and read back to) the CPU
+    return {**out, "device": device_name(dev)}
 
 
 def _epoch(net, model, data, recipe, opt, sched, gen, loss_of, after_step, rule, epoch, bar):
@@ -360,10 +379,11 @@ def _epoch(net, model, data, recipe, opt, sched, gen, loss_of, after_step, rule,
     run_loss, run_correct, seen = 0.0, 0, 0
     for s in range(steps):
         bi = perm[s * bs : (s + 1) * bs]
+        dev = next(model.parameters()).device
         xb = augment_batch(data.x_tr[bi], recipe["augment"], gen)
-        xb = xb.contiguous(memory_format=torch.channels_last)
-        yb = data.y_tr[bi]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        xb = xb.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        yb = data.y_tr[bi].to(dev, non_blocking=True)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
             logits = net(xb)
             loss = loss_of(logits, yb, xb)
         opt.zero_grad(set_to_none=True)
@@ -454,12 +474,14 @@ class TrainState:
     def save(self, recipe, model, opt, sched, gen, epoch, elapsed, history) -> None:
         stamp = {"epoch": str(epoch), "recipe_hash": content_hash(recipe)}
         parts = {
-            "model": {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+            "model": {
+                f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+            }
         }
         parts["model"]["gen"] = gen.get_state()
         opt_sd = opt.state_dict()
         parts["opt"] = {
-            f"opt.{idx}.{k}": v.contiguous()
+            f"opt.{idx}.{k}": v.detach().cpu().contiguous()
             for idx, st in opt_sd["state"].items()
             for k, v in st.items()
             if isinstance(v, torch.Tensor)

@@ -275,7 +275,7 @@ def _train(entry: ZooEntry, profile: str, recipe: dict[str, Any], where, progres
             # the validation stopping rule's outcome, for recipes that have one
             **{
                 k: info[k]
-                for k in ("n_val", "val_accuracy", "images_seen", "target_reached")
+                for k in ("n_val", "val_accuracy", "images_seen", "target_reached", "device")
                 if k in info
             },
             "costs": model_costs(model.eval(), spec.shape, masks),
