@@ -27,7 +27,7 @@ help:
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip setuptools wheel
-	$(PY) -m pip install -e '.[dev]'
+	$(PY) -m pip install -e '.[dev,ray]'
 	touch $(STAMP)
 
 venv: $(STAMP)

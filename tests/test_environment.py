@@ -15,7 +15,12 @@ def _norm(req: str) -> str:
 
 def test_environment_yml_matches_pyproject():
     py = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_norm(r) for r in py["dependencies"] + py["optional-dependencies"]["dev"]}
+    wanted = {
+        _norm(r)
+        for r in py["dependencies"]
+        + py["optional-dependencies"]["dev"]
+        + py["optional-dependencies"]["ray"]
+    }
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = {_norm(r) for r in pip_section if not r.startswith("-e")}

@@ -26,12 +26,14 @@ from compression_robustness.core import paths
 from compression_robustness.core.io import file_lock
 from compression_robustness.core.params import check_profile
 from compression_robustness.core.provenance import canonical_json, content_hash, provenance
+from compression_robustness.core.registry import ConfigError
 from compression_robustness.evaluate.integrity import (
     cell_digest,
     read_cell,
     write_cell,
     write_table,
 )
+from compression_robustness.runtime import ray_executor as RX
 
 #: Columns every chapter table has (beyond its own).
 CORE_COLUMNS = [
@@ -65,6 +67,23 @@ PROVENANCE_COLUMNS = [
 
 def force() -> bool:
     return os.environ.get("CRS_FORCE", "").strip() not in ("", "0", "false", "no")
+
+
+#: environment variable choosing how missing cells are computed: ``serial`` (the default,
+#: in this process) or ``ray`` (one Ray task per cell; see
+#: :mod:`compression_robustness.runtime.ray_executor`)
+EXECUTOR_ENV = "CRS_EXECUTOR"
+EXECUTORS = ("serial", "ray")
+
+
+def executor() -> str:
+    """The executor ``CRS_EXECUTOR`` names (``serial`` when unset), checked."""
+    name = os.environ.get(EXECUTOR_ENV, "").strip().lower() or "serial"
+    if name not in EXECUTORS:
+        raise ConfigError(
+            f"environment variable {EXECUTOR_ENV} is {name!r}; valid: {', '.join(EXECUTORS)}"
+        )
+    return name
 
 
 #: environment variable naming a file to which every cell read or computed is appended
@@ -145,7 +164,31 @@ class ResultStore:
         self.computed += 1
         return df
 
-    def _with_provenance(self, config: dict[str, Any], rows, wall: float) -> pd.DataFrame:
+    def _cells_ray(self, configs, missing, compute, bar) -> list[pd.DataFrame]:
+        """The missing cells as Ray tasks, each written as soon as it finishes (a killed
+        driver loses only the cells in flight); the stored ones read back."""
+        frames: list[pd.DataFrame | None] = [None] * len(configs)
+        todo = set(missing)
+        for i, cfg in enumerate(configs):
+            if i not in todo:
+                frames[i] = self.cell(cfg, lambda: None)  # stored: read back
+                bar.update(1)
+        jobs = [configs[i] for i in missing]
+        for j, rows, wall, prov in RX.run_cells(jobs, compute):
+            cfg = configs[missing[j]]
+            target = self.path(cfg)
+            _log_use(self.chapter, target.stem)
+            with file_lock(target, what=f"the {self.chapter} cell {target.stem}"):
+                df = self._with_provenance(cfg, rows, wall, prov)
+                write_cell(target, df)
+            self.computed += 1
+            frames[missing[j]] = df
+            bar.update(1)
+        return frames
+
+    def _with_provenance(
+        self, config: dict[str, Any], rows, wall: float, prov: dict[str, str] | None = None
+    ) -> pd.DataFrame:
         df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
         df = df.copy()
         for k, v in config.items():
@@ -155,7 +198,7 @@ class ResultStore:
         df["config_json"] = canonical_json(config)
         df["profile"] = self.profile
         df["chapter"] = self.chapter
-        for k, v in provenance().items():
+        for k, v in (prov or provenance()).items():
             df[k] = v
         df["wall_seconds"] = round(wall, 3)
         df["computed_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -172,17 +215,21 @@ class ResultStore:
         from tqdm import tqdm
 
         configs = list(configs)
-        todo = sum(not self.has(c) or force() for c in configs)
-        frames = []
+        missing = [i for i, c in enumerate(configs) if not self.has(c) or force()]
+        how = executor()
+        frames: list[pd.DataFrame | None] = [None] * len(configs)
         with tqdm(
             total=len(configs),
-            desc=desc or f"{self.chapter} ({todo} to compute)",
+            desc=desc or f"{self.chapter} ({len(missing)} to compute)",
             unit="cell",
             disable=not progress,
         ) as bar:
-            for cfg in configs:
-                frames.append(self.cell(cfg, lambda cfg=cfg: compute(cfg)))
-                bar.update(1)
+            if how == "ray" and missing:
+                frames = self._cells_ray(configs, missing, compute, bar)
+            else:
+                for i, cfg in enumerate(configs):
+                    frames[i] = self.cell(cfg, lambda cfg=cfg: compute(cfg))
+                    bar.update(1)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def table(self, write: bool = True) -> pd.DataFrame:
