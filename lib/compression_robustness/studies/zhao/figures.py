@@ -60,15 +60,20 @@ def transfer_vs_compression(df: pd.DataFrame, x: str, base: pd.DataFrame) -> plt
     return fig
 
 
+def _nothing(text: str) -> plt.Figure:
+    """A one-line figure saying why there is nothing to draw."""
+    fig, ax = plt.subplots(figsize=(4, 1))
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center")
+    return fig
+
+
 def eps_iteration_grid(df: pd.DataFrame) -> plt.Figure:
     """Zhao et al. Fig. 3: accuracy of each LeNet5 (columns) on IFGSM examples crafted on
     the baseline, over the step ε (rows) and the iteration count (columns of each map).
     Without LeNet5 in the profile there is no grid: the figure says so."""
     if df.empty:
-        fig, ax = plt.subplots(figsize=(4, 1))
-        ax.axis("off")
-        ax.text(0.5, 0.5, "no ε × iterations grid: LeNet5 is not in `archs`", ha="center")
-        return fig
+        return _nothing("no ε × iterations grid: LeNet5 is not in `archs`")
     targets = list(dict.fromkeys(df["target"]))
     fig, axes = plt.subplots(1, len(targets), figsize=(3.8 * len(targets), 3.4), squeeze=False)
     for ax, t in zip(axes[0], targets, strict=True):
@@ -156,10 +161,7 @@ def ifgm_readings(readings: pd.DataFrame, ifgsm: pd.DataFrame, paper_eps: float)
     Wilson bands; a ringed point is the paper's ε. ``ifgsm``: the chapter's IFGSM rows of
     the same source (the paper's step), drawn as a star for scale."""
     if readings.empty:
-        fig, ax = plt.subplots(figsize=(4, 1))
-        ax.axis("off")
-        ax.text(0.5, 0.5, "no IFGM readings: LeNet5 or `ifgm_readings` is not set", ha="center")
-        return fig
+        return _nothing("no IFGM readings: LeNet5 or `ifgm_readings` is not set")
     targets = list(dict.fromkeys(readings["target"]))
     fig, axes = plt.subplots(
         1, len(targets), figsize=(3.6 * len(targets) + 1.6, 3.3), squeeze=False, sharey=True

@@ -324,15 +324,10 @@ def grid_cells(cfg: TransferConfig) -> list[dict[str, Any]]:
 
     if "lenet5" not in cfg.archs:
         return []
-    targets = _grid_targets(cfg)
+    base = _lenet5_cell_base(cfg, "grid", "ifgsm")
     return [
         {
-            "kind": "grid",
-            "source": "lenet5-base",
-            "targets": targets,
-            "target_sha256": [Z.checkpoint_sha(t, cfg.profile) for t in targets],
-            "dataset": "mnist",
-            "attack": "ifgsm",
+            **base,
             "step": e,
             "iterations": it,
             "n_examples": cfg.n_examples["lenet5"],
@@ -343,16 +338,38 @@ def grid_cells(cfg: TransferConfig) -> list[dict[str, Any]]:
     ]
 
 
-def _grid_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
+def _from_lenet5_base(cell: dict[str, Any], cfg: TransferConfig, build) -> pd.DataFrame:
+    """Examples crafted on the LeNet5 baseline by ``build(estimator)``, evaluated on the
+    cell's targets."""
     sub = C.subset("mnist", "test", cell["n_examples"], cell["subset_seed"])
-    est = _estimator("lenet5-base", cfg.profile, cfg.batch_size)
-    atk = build_attack("ifgsm", est, cfg, step=cell["step"], iters=cell["iterations"])
+    atk = build(_estimator("lenet5-base", cfg.profile, cfg.batch_size))
     x_adv = T.generate(atk, sub.x, sub.y)
     targets = {t: _estimator(t, cfg.profile, cfg.batch_size) for t in cell["targets"]}
     rows = T.transfer_rows(sub.x, sub.y, x_adv, targets, cfg.batch_size)
     for r in rows:
         r.update(model_info(r["target"]))
     return pd.DataFrame(rows)
+
+
+def _lenet5_cell_base(cfg: TransferConfig, kind: str, attack: str) -> dict[str, Any]:
+    """The fields shared by the cells whose examples come from the LeNet5 baseline."""
+    targets = _grid_targets(cfg)
+    return {
+        "kind": kind,
+        "source": "lenet5-base",
+        "targets": targets,
+        "target_sha256": [Z.checkpoint_sha(t, cfg.profile) for t in targets],
+        "dataset": "mnist",
+        "attack": attack,
+    }
+
+
+def _grid_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
+    return _from_lenet5_base(
+        cell,
+        cfg,
+        lambda est: build_attack("ifgsm", est, cfg, step=cell["step"], iters=cell["iterations"]),
+    )
 
 
 def _grid_targets(cfg: TransferConfig) -> list[str]:
@@ -369,15 +386,10 @@ def reading_cells(cfg: TransferConfig) -> list[dict[str, Any]]:
     targets."""
     if "lenet5" not in cfg.archs or not cfg.ifgm_readings or not cfg.readings_eps:
         return []
-    targets = _grid_targets(cfg)
+    base = _lenet5_cell_base(cfg, "ifgm_reading", "ifgm")
     return [
         {
-            "kind": "ifgm_reading",
-            "source": "lenet5-base",
-            "targets": targets,
-            "target_sha256": [Z.checkpoint_sha(t, cfg.profile) for t in targets],
-            "dataset": "mnist",
-            "attack": "ifgm",
+            **base,
             **A.cell_version("ifgm"),
             "reading": r,
             "step": e,
@@ -391,22 +403,17 @@ def reading_cells(cfg: TransferConfig) -> list[dict[str, Any]]:
 
 
 def _reading_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
-    sub = C.subset("mnist", "test", cell["n_examples"], cell["subset_seed"])
-    est = _estimator("lenet5-base", cfg.profile, cfg.batch_size)
-    atk = A.create(
-        "ifgm",
-        est,
-        eps=cell["step"],
-        max_iter=cell["iterations"],
-        batch_size=cfg.batch_size,
-        **IFGM_READINGS[cell["reading"]],
-    )
-    x_adv = T.generate(atk, sub.x, sub.y)
-    targets = {t: _estimator(t, cfg.profile, cfg.batch_size) for t in cell["targets"]}
-    rows = T.transfer_rows(sub.x, sub.y, x_adv, targets, cfg.batch_size)
-    for r in rows:
-        r.update(model_info(r["target"]))
-    return pd.DataFrame(rows)
+    def build(est):
+        return A.create(
+            "ifgm",
+            est,
+            eps=cell["step"],
+            max_iter=cell["iterations"],
+            batch_size=cfg.batch_size,
+            **IFGM_READINGS[cell["reading"]],
+        )
+
+    return _from_lenet5_base(cell, cfg, build)
 
 
 def readings_table(readings: pd.DataFrame) -> pd.DataFrame:
