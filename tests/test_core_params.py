@@ -23,8 +23,8 @@ def test_paper_profile_holds_the_papers_pgd_settings():
 
 
 def test_unknown_profile_is_refused():
-    with pytest.raises(ConfigError, match="valid profiles: smoke, cpu, paper"):
-        config.check_profile("gpu")
+    with pytest.raises(ConfigError, match="valid profiles: smoke, cpu, gpu, paper"):
+        config.check_profile("laptop")
 
 
 GOOD = dict(
@@ -66,7 +66,7 @@ def test_validate_pgd_derives_the_record_points():
         ({"extra_eps": "4"}, "`extra_eps`"),
         ({"archs": ["resnet99"]}, "`archs`"),
         ({"variants": ["xnorr"]}, "`variants`"),
-        ({"profile": "gpu"}, "`profile`"),
+        ({"profile": "laptop"}, "`profile`"),
         ({"dataset": "cifar100"}, "`dataset`"),
     ],
 )

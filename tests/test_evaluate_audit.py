@@ -149,7 +149,7 @@ BASE = dict(
         ({"eps_cifar10": 0.0}, "`eps_cifar10`"),
         ({"eps_mnist": 2.0}, "`eps_mnist`"),
         ({"pending": ["resnet20-vanilla"]}, "both list"),
-        ({"profile": "gpu"}, "profile"),
+        ({"profile": "laptop"}, "profile"),
         ({"n_black_imagenet": 60, "n_white_imagenet": 50}, "`n_black_imagenet`"),
         ({"eps_imagenet": 0.0}, "`eps_imagenet`"),
         ({"models": ["efficientnet_lite1"]}, "efficientnet_lite0"),

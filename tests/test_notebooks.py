@@ -67,7 +67,7 @@ def _chapter_params(tmp_path, chapter: str = "pgd") -> Path:
     [
         (["-p", "eps", "-1"], "parameter `eps` must be > 0"),
         (["-p", "archs", '["resnet99"]'], "parameter `archs` has unknown value"),
-        (["-p", "profile", "gpu"], "unknown profile 'gpu'"),
+        (["-p", "profile", "laptop"], "unknown profile 'laptop'"),
         # a mistyped name is an error that lists the valid ones
         (["-p", "epz", "2"], "unknown parameter(s) `epz` for this chapter; valid: profile"),
         # more images than the split holds

@@ -125,7 +125,7 @@ def test_validate_accepts_good_parameters():
         ({"compare_n_examples": 9}, "compare_n_examples"),
         ({"boundary_max_iter": 0}, "boundary_max_iter"),
         ({"pointwise_max_queries": -3}, "pointwise_max_queries"),
-        ({"profile": "gpu"}, "profile"),
+        ({"profile": "laptop"}, "profile"),
     ],
 )
 def test_validate_names_the_bad_parameter(over, param):

@@ -21,7 +21,17 @@ import yaml
 from compression_robustness.core import paths
 from compression_robustness.core.registry import ConfigError
 
-PROFILES = ("smoke", "cpu", "paper")
+PROFILES = ("smoke", "cpu", "gpu", "paper")
+#: Profiles whose models train another profile's recipes: ``gpu`` trains the authors'
+#: (``paper``) schedules, which one GPU affords, into its own checkpoint folder.
+RECIPE_FALLBACK = {"gpu": "paper"}
+
+
+def recipe_profile(profile: str) -> str:
+    """The recipe set a profile's zoo models train with (itself, or its fallback)."""
+    return RECIPE_FALLBACK.get(profile, profile)
+
+
 #: The zoo's recipe sets: the profiles, plus ``cpu-next``, the staging set of the cpu book's
 #: next zoo. Its models train (in the background, across sessions) into
 #: ``data/checkpoints/cpu-next/`` while the book still reads the ``cpu`` zoo; the recompute

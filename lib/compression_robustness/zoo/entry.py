@@ -21,7 +21,7 @@ from compression_robustness import data as D
 from compression_robustness import models as M
 from compression_robustness.core import paths
 from compression_robustness.core.io import file_lock
-from compression_robustness.core.params import check_zoo_profile
+from compression_robustness.core.params import check_zoo_profile, recipe_profile
 from compression_robustness.core.registry import Registry
 from compression_robustness.models import Normalize
 from compression_robustness.runtime import checkpoints as C
@@ -66,12 +66,13 @@ class ZooEntry:
     def schedule(self, profile: str) -> dict[str, Any]:
         """The training schedule and compression of ``profile``; pure (trains nothing)."""
         check_zoo_profile(profile)
-        if profile not in self.recipes:
+        key = recipe_profile(profile)
+        if key not in self.recipes:
             raise KeyError(
                 f"zoo model {self.name!r} has no recipe for {profile!r}; it has: "
                 + ", ".join(self.recipes)
             )
-        r = full_recipe(arch=self.arch, dataset=self.dataset, **self.recipes[profile])
+        r = full_recipe(arch=self.arch, dataset=self.dataset, **self.recipes[key])
         comp = self.compression()
         if comp:
             r["compression"] = comp
@@ -121,7 +122,8 @@ def default_models(profile: str) -> list[str]:
     check_zoo_profile(profile)
     if profile == "cpu-next":
         return [n for n in ZOO.names() if profile in ZOO.get(n).recipes and ZOO.get(n).profiles]
-    return [n for n in ZOO.names() if profile in ZOO.get(n).profiles]
+    key = recipe_profile(profile)
+    return [n for n in ZOO.names() if key in ZOO.get(n).profiles]
 
 
 def names(dataset: str | None = None) -> list[str]:

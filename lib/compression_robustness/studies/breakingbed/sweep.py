@@ -117,6 +117,16 @@ def validate_sweep(
     )
 
 
+def count_cells(cfg: SweepConfig) -> int:
+    """How many cells :func:`sweep_cell_configs` makes, without resolving any checkpoint
+    (which would train the missing ones): the validation cells count with it."""
+    per_model = sum(
+        len(axes.get("eps", [None])) * len(axes.get("population", [None]))
+        for axes in cfg.grid.values()
+    )
+    return len(cfg.models) * per_model
+
+
 def sweep_cell_configs(cfg: SweepConfig) -> list[dict[str, Any]]:
     """One cell per (model, attack, strength[, population], seed); iterations are recorded
     within the cell (anytime recording)."""
