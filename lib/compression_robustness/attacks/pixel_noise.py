@@ -58,6 +58,7 @@ kinds of attack record per-image counts after :meth:`generate`.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Generator
 from fractions import Fraction
 
@@ -642,15 +643,12 @@ class PointwiseAttack(EvasionAttack):
 
 # --------------------------------------------------------------------------- registry
 def _pixel_noise_builder(cls: type[PixelNoiseAttack]) -> Callable[..., PixelNoiseAttack]:
-    if cls is EdgeToAltered:
+    def build(estimator=None, **params):
+        return cls(estimator, **params)
 
-        def build(estimator=None, k: int = 10, c: float | None = None, seed: int = 0, edges="once"):
-            return cls(estimator, k=k, c=c, seed=seed, edges=edges)
-
-    else:
-
-        def build(estimator=None, k: int = 10, c: float | None = None, seed: int = 0):
-            return cls(estimator, k=k, c=c, seed=seed)
+    # the class's own parameters (Edge->Altered adds ``edges``), which attacks.create checks
+    sig = inspect.signature(cls.__init__)
+    build.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])
 
     build.__name__ = f"build_{cls.name}"
     build.__doc__ = (

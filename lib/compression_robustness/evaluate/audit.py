@@ -102,9 +102,7 @@ def is_imagenet(name: str) -> bool:
 
 def check_model(name: str) -> str:
     """``name`` if it is a zoo model or an ImageNet model, else the error listing both."""
-    if is_imagenet(name):
-        return name
-    if name in zoo.ZOO:
+    if is_imagenet(name) or name in zoo.ZOO:
         return name
     valid = ", ".join([*zoo.ZOO.names(), *IMAGENET_MODELS.names()])
     raise ConfigError(f"parameter `models`: unknown model {name!r}; valid: {valid}")

@@ -66,7 +66,7 @@ def art_preprocessing(spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]:
 
 
 def art_classifier_kwargs(
-    model: nn.Module, spec: DatasetSpec, device: torch.device | None = None
+    model: nn.Module, spec: DatasetSpec, device: str | torch.device | None = None
 ) -> dict:
     """The ``PyTorchClassifier`` arguments of every estimator here: cross-entropy on logits,
     inputs in [0, 1], the dataset's normalisation as ART preprocessing, on ``device``
@@ -88,7 +88,7 @@ def stock_classifier(
 ) -> PyTorchClassifier:
     """A plain ART ``PyTorchClassifier`` (no speed-ups) with the same normalisation: the
     reference the library's fast path is compared and benchmarked against."""
-    return PyTorchClassifier(**art_classifier_kwargs(model, spec, resolve_device(device)))
+    return PyTorchClassifier(**art_classifier_kwargs(model, spec, device))
 
 
 class NormalizedNet(nn.Module):

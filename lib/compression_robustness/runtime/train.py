@@ -377,9 +377,9 @@ def _epoch(net, model, data, recipe, opt, sched, gen, loss_of, after_step, rule,
     bf16 = recipe.get("precision", "fp32") == "bf16"
     perm = torch.randperm(n, generator=gen)
     run_loss, run_correct, seen = 0.0, 0, 0
+    dev = next(model.parameters()).device
     for s in range(steps):
         bi = perm[s * bs : (s + 1) * bs]
-        dev = next(model.parameters()).device
         xb = augment_batch(data.x_tr[bi], recipe["augment"], gen)
         xb = xb.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
         yb = data.y_tr[bi].to(dev, non_blocking=True)
