@@ -12,10 +12,16 @@ import torch
 
 from compression_robustness import attacks as A
 from compression_robustness import data as D
+from compression_robustness import zoo as Z
+from compression_robustness.core import recipes as R
+from compression_robustness.core.params import ZOO_PROFILES
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.evaluate import store as ST
 from compression_robustness.models import build_arch
 from compression_robustness.runtime import estimator as E
+from compression_robustness.runtime import ray_executor as RX
+from compression_robustness.zoo import entry as ZE
+from tests.conftest import needs_mirror
 
 ray = pytest.importorskip("ray")
 cloudpickle = pytest.importorskip("cloudpickle")
@@ -97,3 +103,95 @@ def test_an_unknown_executor_is_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="CRS_EXECUTOR.*valid: serial, ray"):
         store.cells([{"step": 0.1}], ifgsm_cell, progress=False)
     assert not list(tmp_path.rglob("*.parquet"))
+
+
+# --------------------------------------------------------------------------- checkpoints
+PARENT, CHILD = "lenet5-raytest", "lenet5-raytest-ft"
+
+
+def _register_test_entries():
+    rec = {p: {**R.SMOKE_MNIST, "train_subset": 256, "test_subset": 100} for p in ZOO_PROFILES}
+    for e in (
+        Z.ZooEntry(PARENT, "lenet5", "mnist", rec, profiles=()),
+        Z.ZooEntry(CHILD, "lenet5", "mnist", rec, profiles=(), parent=PARENT),  # fine-tuned
+    ):
+        if e.name not in Z.ZOO:
+            Z.register(e)
+    return Z
+
+
+def _shas(Z):
+    return {n: Z.checkpoint_manifest(n, "smoke")["sha256"] for n in (PARENT, CHILD)}
+
+
+@needs_mirror
+def test_missing_checkpoints_train_once_as_ray_tasks_parents_first(tmp_path, monkeypatch):
+    Z = _register_test_entries()
+    monkeypatch.setenv("CRS_DATA_DIR", str(tmp_path / "serial"))
+    monkeypatch.setenv(ST.EXECUTOR_ENV, "serial")
+    assert Z.training_waves([CHILD], "smoke") == [[PARENT], [CHILD]]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as a one-CPU Ray task runs
+    try:
+        assert Z.train_missing([CHILD], "smoke", progress=False) == [PARENT, CHILD]
+    finally:
+        torch.set_num_threads(threads)
+    serial = _shas(Z)
+
+    ray.shutdown()  # a fresh local cluster, whose workers see this test's data folder
+    monkeypatch.setenv("CRS_DATA_DIR", str(tmp_path / "ray"))
+    monkeypatch.setenv(ST.EXECUTOR_ENV, "ray")
+    monkeypatch.setenv("CRS_RAY_LOCAL_CPUS", "2")
+    try:
+        # the workers never registered these entries: the driver ships them with the task
+        assert Z.train_missing([CHILD], "smoke", progress=False) == [PARENT, CHILD]
+        assert _shas(Z) == serial  # the same checkpoints as the serial run, bit for bit
+        assert Z.train_missing([CHILD], "smoke", progress=False) == []  # trained once
+    finally:
+        ray.shutdown()
+    folder = tmp_path / "ray" / "checkpoints" / "smoke"
+    assert len(list(folder.glob("*.safetensors"))) == 2 and not list(folder.glob("*.tmp"))
+
+
+@needs_mirror
+def test_checkpoint_files_travel_as_bytes_and_a_cell_task_never_trains(tmp_path, monkeypatch):
+    """What a worker on another machine gets and gives back: a trained checkpoint as bytes,
+    written beside the driver's (weights checked against their manifest first); and a cell
+    that finds no checkpoint fails with one clear error instead of training a second copy."""
+    Z = _register_test_entries()
+    monkeypatch.setenv(ST.EXECUTOR_ENV, "serial")
+    monkeypatch.setenv("CRS_DATA_DIR", str(tmp_path / "worker"))
+    Z.train_missing([PARENT], "smoke", progress=False)
+    files = ZE._checkpoint_files([PARENT], "smoke")
+    want = Z.checkpoint_manifest(PARENT, "smoke")["sha256"]
+
+    monkeypatch.setenv("CRS_DATA_DIR", str(tmp_path / "driver"))
+    bad = [(k, n, b[:-1] + bytes([b[-1] ^ 1]) if n.endswith(".safetensors") else b)
+           for k, n, b in files]  # fmt: skip
+    with pytest.raises(ValueError, match="do not match their manifest"):
+        ZE._write_checkpoint_files(bad, "smoke")
+    assert not (tmp_path / "driver").exists()  # nothing written
+    ZE._write_checkpoint_files(files, "smoke")
+    assert Z.get(PARENT, "smoke", train_if_missing=False, progress=False).sha256 == want
+
+    monkeypatch.setenv(RX.REFUSE_TRAINING_ENV, "1")
+    with pytest.raises(FileNotFoundError, match="a cell task does not train"):
+        Z.get(CHILD, "smoke", progress=False)
+    assert not list((tmp_path / "driver").rglob(f"{CHILD}*"))
+
+
+def test_ray_resources_come_from_the_profile_and_the_environment(monkeypatch):
+    for env in RX.RESOURCE_KEYS.values():
+        monkeypatch.delenv(env, raising=False)
+    monkeypatch.setattr(RX, "load_profile", lambda p: {"ray": {"num_gpus": 0.25}})
+    assert RX.resources("gpu") == (1.0, 0.25)
+    assert RX.resources("gpu", "train") == (1.0, 0.25)  # a training task: as a cell
+    monkeypatch.setenv(RX.TRAIN_GPUS_ENV, "1")
+    monkeypatch.setenv(RX.CPUS_ENV, "2")
+    assert RX.resources("gpu") == (2.0, 0.25) and RX.resources("gpu", "train") == (2.0, 1.0)
+    monkeypatch.setattr(RX, "load_profile", lambda p: {"ray": {"gpus": 1}})
+    with pytest.raises(ConfigError, match=r"unknown `ray` keys \['gpus'\]"):
+        RX.resources("gpu")
+    monkeypatch.setattr(RX, "load_profile", lambda p: {"ray": {"num_gpus": -1}})
+    with pytest.raises(ConfigError, match="`ray.num_gpus` must be a number >= 0"):
+        RX.resources("gpu")

@@ -233,3 +233,71 @@ def test_history_records_the_cpu_of_each_epoch(tiny_cifar):
 def test_unknown_precision_names_the_key():
     with pytest.raises(ValueError, match="`precision`"):
         full_recipe(arch="resnet20", dataset="cifar10", precision="fp8")
+
+
+def test_augmentation_draws_on_the_cpu_whatever_device_the_images_are_on():
+    # a batch held on an accelerator is augmented there, from the very draws of the CPU run
+    # (the meta device stands in for a GPU: same shapes, no data)
+    x = torch.rand(8, 3, 32, 32)
+    g_cpu, g_dev = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    a, b = augment_batch(x, "crop_flip", g_cpu), augment_batch(x.to("meta"), "crop_flip", g_dev)
+    assert b.device.type == "meta" and b.shape == a.shape
+    assert torch.equal(g_cpu.get_state(), g_dev.get_state())
+
+
+def test_training_images_are_resident_on_an_accelerator_when_they_fit(monkeypatch):
+    data = T._Data(
+        torch.rand(4, 3, 8, 8), torch.arange(4), torch.rand(2, 3, 8, 8), torch.arange(2), None
+    )
+    assert T._resident(data, torch.device("cpu")) is data  # the CPU path is untouched
+    held = T._resident(data, torch.device("meta"))
+    assert {t.device.type for t in (held.x_tr, held.y_tr, held.x_val, held.y_val)} == {"meta"}
+    monkeypatch.setattr(T, "RESIDENT_MAX_BYTES", 4 * 3 * 8 * 8 * 4)  # too big by the val set
+    assert T._resident(data, torch.device("meta")) is data
+
+
+def _small():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4, 10),
+    )
+
+
+SMALL = {**RECIPE, "epochs": 1}
+
+
+def test_compiled_training_runs_through_torch_compile_and_says_so(tiny_cifar, monkeypatch):
+    eager, compiled = _small(), _small()
+    info_e = train(eager, SMALL, progress=False, compile=False)
+    calls, real_compile = [], torch.compile
+
+    def fake_compile(net, **kw):  # Dynamo without a C++ toolchain: quick and exact enough
+        calls.append(kw)
+        return real_compile(net, backend="aot_eager", dynamic=kw.get("dynamic"))
+
+    monkeypatch.setattr(T.torch, "compile", fake_compile)
+    monkeypatch.setenv(T.COMPILE_TRAIN_ENV, "1")
+    info_c = train(compiled, SMALL, progress=False)  # compile=None reads the environment
+    assert calls == [{"dynamic": False}]
+    assert info_e["compiled"] is False and info_c["compiled"] is True
+    assert info_c["history"][0]["compiled"] is True and "compiled" not in info_e["history"][0]
+    for (k, a), b in zip(eager.state_dict().items(), compiled.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=k)
+
+
+def test_a_network_that_does_not_compile_trains_eager_to_the_same_weights(tiny_cifar, monkeypatch):
+    eager, fallback = _small(), _small()
+    train(eager, SMALL, progress=False, compile=False)
+
+    def broken(x):
+        raise RuntimeError("BackendCompilerFailed: no compiler")
+
+    monkeypatch.setattr(T.torch, "compile", lambda net, **kw: broken)
+    info = train(fallback, SMALL, progress=False, compile=True)
+    assert info["compiled"] is False
+    for (k, a), b in zip(eager.state_dict().items(), fallback.state_dict().values(), strict=True):
+        assert torch.equal(a, b), k

@@ -26,7 +26,6 @@ from compression_robustness.core import paths
 from compression_robustness.core.io import file_lock
 from compression_robustness.core.params import check_profile
 from compression_robustness.core.provenance import canonical_json, content_hash, provenance
-from compression_robustness.core.registry import ConfigError
 from compression_robustness.evaluate.integrity import (
     cell_digest,
     read_cell,
@@ -69,21 +68,9 @@ def force() -> bool:
     return os.environ.get("CRS_FORCE", "").strip() not in ("", "0", "false", "no")
 
 
-#: environment variable choosing how missing cells are computed: ``serial`` (the default,
-#: in this process) or ``ray`` (one Ray task per cell; see
-#: :mod:`compression_robustness.runtime.ray_executor`)
-EXECUTOR_ENV = "CRS_EXECUTOR"
-EXECUTORS = ("serial", "ray")
-
-
-def executor() -> str:
-    """The executor ``CRS_EXECUTOR`` names (``serial`` when unset), checked."""
-    name = os.environ.get(EXECUTOR_ENV, "").strip().lower() or "serial"
-    if name not in EXECUTORS:
-        raise ConfigError(
-            f"environment variable {EXECUTOR_ENV} is {name!r}; valid: {', '.join(EXECUTORS)}"
-        )
-    return name
+#: how missing cells are computed (``CRS_EXECUTOR``: serial or ray), see
+#: :mod:`compression_robustness.runtime.ray_executor`
+EXECUTOR_ENV, EXECUTORS, executor = RX.EXECUTOR_ENV, RX.EXECUTORS, RX.executor
 
 
 #: environment variable naming a file to which every cell read or computed is appended
@@ -174,7 +161,7 @@ class ResultStore:
                 frames[i] = self.cell(cfg, lambda: None)  # stored: read back
                 bar.update(1)
         jobs = [configs[i] for i in missing]
-        for j, rows, wall, prov in RX.run_cells(jobs, compute):
+        for j, rows, wall, prov in RX.run_cells(jobs, compute, self.profile):
             cfg = configs[missing[j]]
             target = self.path(cfg)
             _log_use(self.chapter, target.stem)

@@ -15,11 +15,19 @@ the paper-style stopping rule "train until the validation accuracy reaches a tar
 ``precision``: ``"bf16"`` runs the training forward and backward passes under bfloat16
 autocast (about 2.1x the images per second of float32 for CifarNet on one AVX-512-BF16
 core); weights, optimiser state, validation and the test accuracy stay float32.
+
+``torch.compile`` for training is a setting of the run, not of the recipe, like the device
+(``compile=True`` or ``CRS_COMPILE_TRAIN=1``; off by default): the compiled kernels round
+differently from eager ones, so the manifest records ``compiled`` beside ``device``. On
+one CPU thread it paid only for the binarised models (bf16, compiled/eager: ResNet20 0.99x,
+ResNet56 0.88x, XNOR ResNet20 1.30x; ``benchmarks/results/2026-12-02_train_speed_1thread
+.json``); ``benchmarks/gpu_check.sh`` measures it on a GPU.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import random
@@ -43,6 +51,8 @@ from compression_robustness.core.io import atomic_write
 from compression_robustness.core.provenance import content_hash, cpu_flags, cpu_name, sha256_file
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.models import Normalize
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RECIPE: dict[str, Any] = {
     "epochs": 30,
@@ -132,24 +142,27 @@ def check_precision_supported(recipe: dict[str, Any], device: torch.device | Non
 
 
 def augment_batch(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
-    """Random crop with 4-pixel zero padding and horizontal flip, vectorised over the batch."""
+    """Random crop with 4-pixel zero padding and horizontal flip, vectorised over the batch.
+
+    The offsets and flips are drawn from ``gen`` (a CPU generator) whatever device ``x`` is
+    on, and applied where ``x`` is: a batch held on the GPU is augmented there, with the
+    very crops and flips the CPU would apply."""
     if kind == "none":
         return x
     if kind != "crop_flip":
         raise ValueError(f"unknown augment {kind!r}")
     n, _, h, w = x.shape
-    pad = 4
+    pad, dev = 4, x.device
     xp = F.pad(x, (pad, pad, pad, pad))
-    dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
-    dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
-    rows = (dy.view(n, 1) + torch.arange(h).view(1, h)).view(n, 1, h, 1)
-    cols = (dx.view(n, 1) + torch.arange(w).view(1, w)).view(n, 1, 1, w)
-    bidx = torch.arange(n).view(n, 1, 1, 1)
-    cidx = torch.arange(x.shape[1]).view(1, -1, 1, 1)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen).to(dev)
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen).to(dev)
+    rows = (dy.view(n, 1) + torch.arange(h, device=dev).view(1, h)).view(n, 1, h, 1)
+    cols = (dx.view(n, 1) + torch.arange(w, device=dev).view(1, w)).view(n, 1, 1, w)
+    bidx = torch.arange(n, device=dev).view(n, 1, 1, 1)
+    cidx = torch.arange(x.shape[1], device=dev).view(1, -1, 1, 1)
     out = xp[bidx, cidx, rows, cols]
-    flip = torch.rand(n, generator=gen) < 0.5
-    out[flip] = out[flip].flip(-1)
-    return out
+    flip = (torch.rand(n, generator=gen) < 0.5).to(dev).view(n, 1, 1, 1)
+    return torch.where(flip, out.flip(-1), out)  # a select, not a mask: no host sync
 
 
 def _lr_lambda(recipe: dict[str, Any], total_steps: int, steps_per_epoch: int) -> Callable:
@@ -181,7 +194,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     correct = 0
     for i in range(0, len(y), batch_size):
         xb = x[i : i + batch_size].to(dev).contiguous(memory_format=torch.channels_last)
-        correct += (model(xb).argmax(1).cpu() == y[i : i + batch_size]).sum().item()
+        correct += (model(xb).argmax(1) == y[i : i + batch_size].to(dev)).sum().item()
     return correct / max(1, len(y))
 
 
@@ -215,6 +228,27 @@ def _training_data(recipe: dict[str, Any]) -> _Data:
     if recipe.get("test_subset"):
         te = D.load_subset(recipe["dataset"], "test", recipe["test_subset"], recipe["seed"])
     return _Data(x_tr, y_tr, x_val, y_val, te)
+
+
+#: training sets up to this size are held on an accelerator for the whole run (CIFAR-10's
+#: 50,000 images are 614 MB in float32), so that no batch crosses the bus; larger ones
+#: stay on the CPU and travel batch by batch
+RESIDENT_MAX_BYTES = 4 << 30
+
+
+def _resident(data: _Data, dev: torch.device) -> _Data:
+    """``data`` with its training and validation images on ``dev`` when ``dev`` is an
+    accelerator and they fit :data:`RESIDENT_MAX_BYTES`; unchanged on the CPU."""
+    if dev.type == "cpu":
+        return data
+    nbytes = sum(t.numel() * t.element_size() for t in (data.x_tr, data.x_val) if t is not None)
+    if nbytes > RESIDENT_MAX_BYTES:
+        return data
+
+    def move(t: torch.Tensor | None) -> torch.Tensor | None:
+        return None if t is None else t.to(dev)
+
+    return _Data(move(data.x_tr), move(data.y_tr), move(data.x_val), move(data.y_val), data.test)
 
 
 def _optimiser(model: nn.Module, recipe: dict[str, Any], total: int, steps_per_epoch: int):
@@ -299,6 +333,7 @@ def train(
     state_path: Path | None = None,
     stop_after_epoch: int | None = None,
     device: str | torch.device | None = None,
+    compile: bool | None = None,
 ) -> dict[str, Any]:
     """Train ``model`` (raw, expects normalised inputs) on ``recipe['dataset']``.
 
@@ -315,17 +350,22 @@ def train(
     :func:`~compression_robustness.core.device.resolve_device`): the model trains there,
     under the recipe's precision (bf16 autocast on that device); the data order and the
     augmentation are drawn on the CPU from the seeded generator, so they do not depend on
-    the device.
+    the device. On an accelerator the training images are held there for the whole run
+    (up to :data:`RESIDENT_MAX_BYTES`) and augmented there, and the running loss is summed
+    there, so a step waits for no transfer and no host sync.
 
-    Returns a dict with ``test_accuracy``, ``train_seconds``, ``device`` and the per-epoch
-    history.
+    ``compile`` (``None``: ``CRS_COMPILE_TRAIN``): the training forward pass runs through
+    ``torch.compile`` (:class:`TrainForward`); validation and the test stay eager.
+
+    Returns a dict with ``test_accuracy``, ``train_seconds``, ``device``, ``compiled`` and
+    the per-epoch history.
     """
     dev = resolve_device(device)
     check_precision_supported(recipe, dev)
     seed_everything(recipe["seed"])
     gen = torch.Generator().manual_seed(recipe["seed"])
     spec = D.spec(recipe["dataset"])
-    data = _training_data(recipe)
+    data = _resident(_training_data(recipe), dev)
     net = nn.Sequential(Normalize(spec.mean, spec.std), model).to(
         dev, memory_format=torch.channels_last
     )
@@ -339,6 +379,7 @@ def train(
     if state_path is not None and TrainState(state_path).exists():
         start_epoch, elapsed, history = TrainState(state_path).load(recipe, model, opt, sched, gen)
     rule = _StoppingRule(net, data, recipe, history)
+    fwd = TrainForward(net, compile_training(compile))
     t0 = time.perf_counter() - elapsed
     bar = tqdm(
         total=total,
@@ -351,7 +392,7 @@ def train(
         if rule.reached:
             break
         n_checks = len(rule.checks)
-        row = _epoch(net, model, data, recipe, opt, sched, gen, loss, after_step, rule, epoch, bar)
+        row = _epoch(fwd, model, data, recipe, opt, sched, gen, loss, after_step, rule, epoch, bar)
         if rule.active:  # the history's order of keys: epoch, loss, accuracy, checks, images
             row = {**row, "val_checks": rule.checks[n_checks:], "images": row.pop("images")}
         history.append(row)
@@ -366,25 +407,65 @@ def train(
     bar.close()
     out = _summary(net, model, data, history, rule, time.perf_counter() - t0)
     model.to("cpu")  # checkpoints are written from (and read back to) the CPU
-    return {**out, "device": device_name(dev)}
+    return {**out, "device": device_name(dev), "compiled": fwd.compiled}
 
 
-def _epoch(net, model, data, recipe, opt, sched, gen, loss_of, after_step, rule, epoch, bar):
+#: the progress bar shows the running loss every this many steps (each read is a host sync)
+POSTFIX_EVERY = 20
+#: set to 1 (or true/yes/on) to train through ``torch.compile`` when ``compile=None``
+COMPILE_TRAIN_ENV = "CRS_COMPILE_TRAIN"
+
+
+def compile_training(flag: bool | None = None) -> bool:
+    """Whether training compiles: ``flag``, else ``CRS_COMPILE_TRAIN``."""
+    if flag is not None:
+        return bool(flag)
+    return os.environ.get(COMPILE_TRAIN_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class TrainForward:
+    """The training forward pass: the network itself, or ``torch.compile(net)`` with static
+    shapes (the full batch and the tail batch are one compile each). A network that does
+    not compile trains eager, with one log line, and :attr:`compiled` says so afterwards."""
+
+    def __init__(self, net: nn.Module, compiled: bool):
+        self.net, self.compiled = net, compiled
+        self.fn = torch.compile(net, dynamic=False) if compiled else net
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.compiled:
+            return self.net(x)
+        try:
+            return self.fn(x)
+        except Exception as e:  # a compile failure, raised before any weight changed
+            log.warning(
+                "torch.compile failed for training (%s: %s); training eager",
+                type(e).__name__,
+                str(e).splitlines()[0] if str(e) else "",
+            )
+            self.compiled, self.fn = False, self.net
+            return self.net(x)
+
+
+def _epoch(fwd, model, data, recipe, opt, sched, gen, loss_of, after_step, rule, epoch, bar):
     """One epoch over a seeded permutation of the training images; its history row."""
-    net.train()
+    fwd.net.train()
     bs, n = recipe["batch_size"], len(data.y_tr)
     steps = math.ceil(n / bs)
     bf16 = recipe.get("precision", "fp32") == "bf16"
-    perm = torch.randperm(n, generator=gen)
-    run_loss, run_correct, seen = 0.0, 0, 0
+    perm = torch.randperm(n, generator=gen).to(data.x_tr.device)
     dev = next(model.parameters()).device
+    # summed on the device: float64, as Python floats would be, without a sync per step
+    run_loss = torch.zeros((), dtype=torch.float64, device=dev)
+    run_correct = torch.zeros((), dtype=torch.int64, device=dev)
+    seen = 0
     for s in range(steps):
         bi = perm[s * bs : (s + 1) * bs]
         xb = augment_batch(data.x_tr[bi], recipe["augment"], gen)
         xb = xb.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
         yb = data.y_tr[bi].to(dev, non_blocking=True)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = net(xb)
+            logits = fwd(xb)
             loss = loss_of(logits, yb, xb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -392,17 +473,24 @@ def _epoch(net, model, data, recipe, opt, sched, gen, loss_of, after_step, rule,
         sched.step()
         if after_step is not None:
             after_step(model)
-        run_loss += loss.item() * len(yb)
-        run_correct += (logits.argmax(1) == yb).sum().item()
+        run_loss += loss.detach().double() * len(yb)
+        run_correct += (logits.argmax(1) == yb).sum()
         seen += len(yb)
         bar.update(1)
-        bar.set_postfix(epoch=epoch + 1, loss=f"{run_loss / seen:.3f}")
+        if not bar.disable and (s % POSTFIX_EVERY == 0 or s + 1 == steps):
+            bar.set_postfix(epoch=epoch + 1, loss=f"{run_loss.item() / seen:.3f}")
         if rule.due(s + 1, steps) and rule.check(epoch, s + 1, bar):
             break
     if rule.active and not rule.reached:
         rule.check(epoch, s + 1, bar)
-    row = {"epoch": epoch + 1, "train_loss": run_loss / seen, "train_acc": run_correct / seen}
+    row = {
+        "epoch": epoch + 1,
+        "train_loss": run_loss.item() / seen,
+        "train_acc": run_correct.item() / seen,
+    }
     row["cpu"] = cpu_name()  # a run resumed on another kind of CPU says so, epoch by epoch
+    if fwd.compiled:  # and one resumed with(out) torch.compile
+        row["compiled"] = True
     if rule.active:
         row["images"] = epoch * n + seen
     return row

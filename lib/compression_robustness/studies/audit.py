@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from compression_robustness import data as D
+from compression_robustness import zoo as Z
 from compression_robustness.core.params import BATCH_SIZE, SEED, Param, check_params, check_profile
 from compression_robustness.core.registry import ConfigError
 from compression_robustness.core.units import PIXEL, Unit
@@ -175,6 +176,8 @@ def cell_configs(cfg: AuditConfig) -> list[dict[str, Any]]:
 
 def run(cfg: AuditConfig, progress: bool = True) -> pd.DataFrame:
     """Every model's audit cell (computed when missing), as one table."""
+    zoo_models = [m for m in cfg.models if m in Z.ZOO and m not in cfg.missing]
+    Z.train_missing(zoo_models, cfg.profile, progress=progress)  # once, ahead of the cells
     store = ResultStore(cfg.profile, CL.AUDIT_CHAPTER)
     by_model = {c["model"]: c for c in cell_configs(cfg)}
     df = store.cells(

@@ -26,6 +26,8 @@ from compression_robustness.zoo.entry import (
     is_trained,
     names,
     register,
+    train_missing,
+    training_waves,
 )
 
 __all__ = [
@@ -47,4 +49,6 @@ __all__ = [
     "is_trained",
     "names",
     "register",
+    "train_missing",
+    "training_waves",
 ]

@@ -9,9 +9,13 @@ never retrains.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -20,11 +24,12 @@ from compression_robustness import compression as K
 from compression_robustness import data as D
 from compression_robustness import models as M
 from compression_robustness.core import paths
-from compression_robustness.core.io import file_lock
+from compression_robustness.core.io import atomic_write, file_lock
 from compression_robustness.core.params import check_zoo_profile, recipe_profile
 from compression_robustness.core.registry import Registry
 from compression_robustness.models import Normalize
 from compression_robustness.runtime import checkpoints as C
+from compression_robustness.runtime import ray_executor as RX
 from compression_robustness.runtime.costs import model_costs
 from compression_robustness.runtime.train import TrainState, full_recipe, seed_everything, train
 
@@ -223,6 +228,13 @@ def get(
                 C.read_manifest(where).get("weights_bytes", "?"),
                 C.MAX_COMMITTED_BYTES,
             )
+        if os.environ.get(RX.REFUSE_TRAINING_ENV):
+            raise FileNotFoundError(
+                f"no checkpoint for {name!r} in profile {profile!r} on this worker "
+                f"({where.weights}); a cell task does not train: the driver trains missing "
+                "checkpoints ahead of the cells (zoo.train_missing), so a worker on another "
+                "machine needs the driver's data/ (a shared filesystem)"
+            )
         if not train_if_missing:
             raise FileNotFoundError(
                 f"no checkpoint for {name!r} in profile {profile!r} at {where.weights}; "
@@ -277,13 +289,148 @@ def _train(entry: ZooEntry, profile: str, recipe: dict[str, Any], where, progres
             # the validation stopping rule's outcome, for recipes that have one
             **{
                 k: info[k]
-                for k in ("n_val", "val_accuracy", "images_seen", "target_reached", "device")
+                for k in (
+                    "n_val",
+                    "val_accuracy",
+                    "images_seen",
+                    "target_reached",
+                    "device",
+                    "compiled",
+                )
                 if k in info
             },
             "costs": model_costs(model.eval(), spec.shape, masks),
         },
     )
     TrainState(stem).remove()
+
+
+def _dependencies(name: str) -> list[str]:
+    entry = ZOO.get(name)
+    return [d for d in (entry.parent, entry.teacher) if d]
+
+
+def training_waves(names: list[str], profile: str) -> list[list[str]]:
+    """The models among ``names`` and their parents and teachers that have no checkpoint
+    manifest in ``profile``, in waves: a model's parent and teacher are trained in an
+    earlier wave (or are trained already). Nothing is trained here."""
+    todo: dict[str, None] = {}
+
+    def visit(n: str) -> None:
+        if n in todo or checkpoint_paths_known(n, profile):
+            return
+        for d in _dependencies(n):
+            visit(d)
+        todo[n] = None
+
+    for n in names:
+        visit(ZOO.get(n).name)
+    waves = []
+    while todo:
+        wave = [n for n in todo if all(d not in todo for d in _dependencies(n))]
+        if not wave:
+            raise ValueError(f"the zoo's parents and teachers form a cycle among {list(todo)}")
+        waves.append(wave)
+        todo = {n: None for n in todo if n not in wave}
+    return waves
+
+
+def checkpoint_paths_known(name: str, profile: str) -> bool:
+    """Whether ``name`` has a manifest in ``profile`` (its parents and teacher too)."""
+    return is_trained(name, profile, weights=False)
+
+
+def train_missing(names: list[str], profile: str, *, progress: bool = True) -> list[str]:
+    """Train, once, every checkpoint that the models ``names`` need and that has no manifest
+    in ``profile`` (their parents and teachers first), before any cell needs it; returns
+    the names trained.
+
+    Serially (the default) they train here one after the other, as :func:`get` would on
+    first use. With ``CRS_EXECUTOR=ray``, each wave of :func:`training_waves` is one Ray task
+    per checkpoint: the task gets the checkpoints its model starts from as bytes, trains in
+    the worker (resumable there, under the checkpoint's lock) and returns the trained
+    checkpoint as bytes, which the driver writes under the same lock."""
+    waves = training_waves(list(names), profile)
+    trained = [n for w in waves for n in w]
+    if not trained:
+        return []
+    if RX.executor() != "ray":
+        for n in trained:
+            get(n, profile, progress=progress)
+        return trained
+    for wave in waves:
+        jobs = [
+            (n, profile, [ZOO.get(m) for m in (n, *_ancestors(n))],
+             _checkpoint_files(_ancestors(n), profile))
+            for n in wave
+        ]  # fmt: skip
+        for i, files in RX.run_tasks(jobs, _train_task, profile=profile, kind="train"):
+            _write_checkpoint_files(files, profile)
+            log.warning("trained %s (%s) in a Ray task", wave[i], profile)
+    return trained
+
+
+def _ancestors(name: str) -> list[str]:
+    out: dict[str, None] = {}
+    stack = _dependencies(name)
+    while stack:
+        d = stack.pop()
+        if d not in out:
+            out[d] = None
+            stack.extend(_dependencies(d))
+    return list(out)
+
+
+def _checkpoint_files(names: list[str], profile: str) -> list[tuple[str, str, bytes]]:
+    """``(folder kind, file name, bytes)`` of the manifests and weights of ``names``."""
+    out = []
+    for n in names:
+        where = checkpoint_paths(n, profile)
+        out.append(("committed", where.manifest.name, where.manifest.read_bytes()))
+        w = where.weights_file()
+        if w is None:
+            raise FileNotFoundError(
+                f"the weights of {n!r} ({profile}) are not here: {where.weights}"
+            )
+        out.append(("large" if w == where.large else "committed", w.name, w.read_bytes()))
+    return out
+
+
+def _write_checkpoint_files(files: list[tuple[str, str, bytes]], profile: str) -> None:
+    """Write checkpoint files that are not here yet (weights before their manifest, each
+    atomically, under the checkpoint's lock); a file already here is kept as it is. Weights
+    whose sha256 is not their manifest's are refused before anything is written."""
+    folders = {
+        "committed": paths.checkpoints_dir(profile),
+        "large": paths.large_checkpoints_dir(profile),
+    }
+    manifests = {name: json.loads(blob) for kind, name, blob in files if name.endswith(".json")}
+    for _, name, blob in files:
+        if name.endswith(".safetensors"):
+            want = manifests.get(name[: -len(".safetensors")] + ".json", {}).get("sha256")
+            if want != hashlib.sha256(blob).hexdigest():
+                raise ValueError(f"checkpoint {name}: its weights do not match their manifest")
+    order = sorted(files, key=lambda f: f[1].endswith(".json"))  # weights first
+    for kind, name, blob in order:
+        target = folders[kind] / name
+        manifest = folders["committed"] / (Path(name).stem + ".json")
+        with file_lock(manifest, what=f"the checkpoint {Path(name).stem} ({profile})"):
+            if not target.exists():
+                atomic_write(target, lambda tmp, blob=blob: tmp.write_bytes(blob))
+
+
+def _train_task(job: tuple) -> list[tuple[str, str, bytes]]:
+    """A Ray training task: register the entries the driver has and this worker lacks (a
+    model registered in a notebook, say), write the checkpoints the model starts from,
+    train it (or load it, when another process trained it meanwhile) and return its
+    checkpoint files."""
+    name, profile, entries, deps = job
+    for e in entries:
+        if e.name not in ZOO:
+            register(e)
+    _write_checkpoint_files(deps, profile)
+    get(name, profile, progress=False)
+    return _checkpoint_files([name], profile)
 
 
 @dataclass(frozen=True)

@@ -314,6 +314,7 @@ def cell_configs(cfg: CamConfig, view: str) -> list[dict[str, Any]]:
 
 def run_cam(cfg: CamConfig, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(grid rows with heat maps, Q3 distribution rows): one cell per model and view."""
+    Z.train_missing(cfg.models, cfg.profile, progress=progress)  # once, ahead of the cells
     store = ResultStore(cfg.profile, "cam")
     grid = store.cells(
         cell_configs(cfg, "grid"), lambda c: _grid_cell(c, cfg), "CAM grid", progress

@@ -169,6 +169,7 @@ def _pgd_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataFra
 
 def run_pgd(cfg: PGDConfig, progress: bool = True) -> pd.DataFrame:
     """Compute (or read back) every PGD cell of ``cfg``; returns their rows."""
+    Z.train_missing(cfg.models, cfg.profile, progress=progress)  # once, ahead of the cells
     store = ResultStore(cfg.profile, "pgd")
     df = store.cells(
         pgd_cell_configs(cfg),

@@ -191,6 +191,7 @@ def _sweep_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.DataF
 
 def run_sweep(cfg: SweepConfig, progress: bool = True) -> pd.DataFrame:
     """Every cell of the sweep: computed once, resumable, no shared state between cells."""
+    Z.train_missing(cfg.models, cfg.profile, progress=progress)  # once, ahead of the cells
     store = ResultStore(cfg.profile, "sweep")
     configs = sweep_cell_configs(cfg)
     df = store.cells(

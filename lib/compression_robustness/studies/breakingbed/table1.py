@@ -95,6 +95,7 @@ def with_paper_accuracy(df: pd.DataFrame) -> pd.DataFrame:
 
 def run_zoo(cfg: ZooConfig, progress: bool = True) -> pd.DataFrame:
     """Accuracy and costs of every zoo model of ``cfg`` (one cell per checkpoint)."""
+    Z.train_missing(cfg.models, cfg.profile, progress=progress)  # once, ahead of the cells
     store = ResultStore(cfg.profile, "zoo")
     configs = [
         {"model": n, "checkpoint_sha256": Z.checkpoint_sha(n, cfg.profile), "table": "table1"}

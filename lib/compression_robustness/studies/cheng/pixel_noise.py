@@ -286,6 +286,8 @@ def run_noise_curves(
 ) -> pd.DataFrame:
     """Accuracy against the number of single-pixel attacks, per model, perturbation and
     repeat (computed once per cell, then read back)."""
+    names = models if models is not None else cfg.all_models
+    Z.train_missing(names, cfg.profile, progress=progress)  # once, ahead of the cells
     store = ResultStore(cfg.profile, CHAPTER)
     df = store.cells(
         noise_cell_configs(cfg, models),
@@ -569,6 +571,7 @@ def _compare_cell(cell: dict[str, Any], profile: str, batch_size: int) -> pd.Dat
 
 def run_attack_comparison(cfg: PixelNoiseConfig, progress: bool = True) -> pd.DataFrame:
     """Table 2: DeepFool, BoundaryAttack and Pointwise on the comparison models."""
+    Z.train_missing(cfg.compare_models, cfg.profile, progress=progress)  # ahead of the cells
     store = ResultStore(cfg.profile, CHAPTER)
     return store.cells(
         compare_cell_configs(cfg),

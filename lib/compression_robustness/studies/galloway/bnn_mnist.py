@@ -474,6 +474,9 @@ def run_bnn(
     """Compute (or read back) every cell; returns ``{"fgsm", "cw", "blackbox",
     "gradients"}`` tables. ``only`` restricts the cells to these models (to compute while
     others still train)."""
+    names = [*cfg.fgsm_models(), *cfg.cw_models, *cfg.blackbox_targets]
+    names = [n for n in dict.fromkeys(names) if only is None or n in only]
+    Z.train_missing(names, cfg.profile, progress=progress)  # once, ahead of the cells
     store = ResultStore(cfg.profile, "bnn_mnist")
     out = {}
     for kind, cells, fn in (

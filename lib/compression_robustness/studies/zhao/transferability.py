@@ -511,6 +511,8 @@ def _stats_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
 def run_transferability(cfg: TransferConfig, progress: bool = True) -> dict[str, pd.DataFrame]:
     """Compute (or read back) every cell; returns ``{"transfer", "grid", "readings",
     "stats"}`` tables."""
+    names = [m for arch in cfg.archs for m in cfg.models(arch)]
+    Z.train_missing(names, cfg.profile, progress=progress)  # once, ahead of the cells
     store = ResultStore(cfg.profile, "transferability")
     out = {}
     for kind, cells, fn in (
