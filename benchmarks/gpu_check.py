@@ -36,6 +36,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # train_speed
 
 #: training images packed for the check (of 50,000; 10,000 fit the travel limit)
 TRAIN_IMAGES = 10_000
@@ -149,6 +150,27 @@ def run(src: Path, dry: bool, out: Path | None) -> dict:
                  f"{recipe['train_subset']} images, accuracy {100 * info['test_accuracy']:.1f} % "
                  f"on {recipe['test_subset']} test images"))  # fmt: skip
 
+    # 1b. training images/s per mode (eager fp32, bf16 autocast, compiled bf16), as ratios
+    import train_speed as TS
+
+    modes = TS.MODES[:2] if dry else TS.MODES  # a CPU compile takes minutes: not in a dry run
+    m["train_modes"] = {}
+    for fam in ("ResNet20", "ResNet56", "XNOR ResNet20"):
+        build, shape, batch = TS.FAMILIES[fam]
+        batch = 4 if dry else batch  # bf16 is emulated (slow) on CPUs without AVX-512-BF16
+        ips_m = {}
+        for mode in modes:
+            try:
+                ips_m[mode] = TS.images_per_second(build, shape, batch, mode, 1 if dry else 20, dev)
+            except Exception as exc:  # noqa: BLE001 - a mode that cannot run is reported
+                ips_m[mode] = float("nan")
+                print(f"  {fam} {mode}: {type(exc).__name__}: {str(exc)[:160]}")
+        m["train_modes"][fam] = ips_m
+        rows.append((f"train step {fam}, batch {batch}",
+                     " / ".join(f"{v:.0f}" for v in ips_m.values()) + " images/s",
+                     " / ".join(modes) + "; ratios to fp32 "
+                     + " ".join(f"{v / ips_m['fp32']:.2f}x" for v in ips_m.values())))  # fmt: skip
+
     # 2. the PGD chapter's cells, against the committed CPU ones
     cfg = _pgd_cfg(dry)
     store = ResultStore(PROFILE, "pgd")
@@ -197,14 +219,114 @@ def run(src: Path, dry: bool, out: Path | None) -> dict:
         m["attacks"][name] = round(s, 3)
         rows.append((f"attack {name}", f"{len(y) / s:.0f} images/s", json.dumps(kw)))
 
+    # 4. the gpu and paper profiles' wall time on this device, estimated from the rates above
+    pgd_rate = len(y) * budgets["pgd"]["max_iter"] / m["attacks"]["pgd"]  # image-gradients/s
+    est = pd.concat(
+        [estimate(p, ips, pgd_rate, speed) for p in ("gpu", "paper")], ignore_index=True
+    )
+    m["estimate"] = est.to_dict("records")
+
     table = pd.DataFrame(rows, columns=["what", "rate", "details"])
     print(f"GPU check on {m['device']} (torch {m['torch']}{', dry run' if dry else ''})")
     print(table.to_string(index=False))
     print(cmp.to_string(index=False))
+    print(f"Estimated wall time on {m['device']} (one device, serial; see `estimate`):")
+    print(est.to_string(index=False))
+    for p, hours in est.groupby("profile")["hours"].sum().items():
+        print(f"  {p}: about {hours:.1f} h in all")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "gpu_check.json").write_text(json.dumps(m, indent=1, default=str))
     return m
+
+
+#: the test-set size a chapter's ``n_examples: null`` (all) means (CIFAR-10, MNIST)
+FULL_TEST = 10_000
+#: training-set sizes, for recipes that train on the whole set
+N_TRAIN = {"cifar10": 50_000, "mnist": 60_000, "fashion_mnist": 60_000, "mnist56": 60_000}
+
+
+def _macs(arch: str, dataset: str) -> float:
+    """Multiply-accumulates of one forward pass of the uncompressed ``arch`` (binarised and
+    pruned variants run the same dense convolutions on a GPU)."""
+    from compression_robustness import data as D
+    from compression_robustness.models import build_arch
+    from compression_robustness.runtime.costs import model_costs
+
+    spec = D.spec(dataset)
+    c = model_costs(build_arch(arch, spec.num_classes, spec.shape[0]).eval(), spec.shape)
+    return float(c["fp_macs"] + c["binary_macs"])
+
+
+def estimate(profile: str, train_ips: float, pgd_rate: float, cell_speedup: float):
+    """An estimate, not a measurement, of ``profile``'s wall time on the measured device:
+
+    * training: every zoo model the profile trains, epochs x training images, at the
+      measured ResNet20 training rate scaled by forward MACs (small models are
+      latency-bound on a GPU, so theirs is a lower bound; KD's teacher pass is left out);
+    * the PGD chapter: models x reruns x images x (iterations + 1) gradients at the measured
+      ResNet20 PGD rate, scaled by MACs;
+    * every other chapter: its committed ``cpu`` cell minutes (one CPU thread) divided by
+      the measured speed-up of the PGD cells, scaled by the profile's test images over the
+      cpu profile's where both are stated (grids and iterations taken as in ``cpu``).
+    """
+    import pandas as pd
+
+    from compression_robustness import book
+    from compression_robustness import zoo as Z
+    from compression_robustness.core.params import chapter_parameters, recipe_profile
+    from compression_robustness.studies.breakingbed import pgd
+
+    base = _macs("resnet20", "cifar10")
+    macs: dict[tuple[str, str], float] = {}
+    train_s, n_models = 0.0, 0
+    for name in Z.ZOO.names():
+        e = Z.ZOO.get(name)
+        if recipe_profile(profile) not in e.profiles:
+            continue
+        r = e.schedule(profile)
+        images = r.get("train_subset") or N_TRAIN.get(e.dataset, 50_000)
+        key = (e.arch, e.dataset)
+        macs.setdefault(key, _macs(*key))
+        train_s += r["epochs"] * images * macs[key] / base / train_ips
+        n_models += 1
+    rows = [
+        (
+            profile,
+            "training",
+            n_models,
+            train_s / 3600,
+            f"{n_models} zoo models at {train_ips:.0f} ResNet20 images/s, scaled by MACs",
+        )
+    ]
+    prm = chapter_parameters(profile, "pgd")
+    cfg = pgd.validate_pgd(**{"dataset": "cifar10", "seed": 0, **prm, "profile": profile})
+    n = cfg.n_examples or 10_000
+    grads = sum(
+        cfg.reruns * n * (cfg.max_iter + 1) * _macs(Z.ZOO.get(mdl).arch, "cifar10") / base
+        for mdl in cfg.models
+    )
+    rows.append((profile, "pgd", len(cfg.models), grads / pgd_rate / 3600,
+                 f"{grads:.3g} ResNet20-equivalent gradients at {pgd_rate:.0f}/s"))  # fmt: skip
+    cpu = book.compute_summary("cpu")
+    for _, row in cpu.iterrows():
+        ch = row["chapter"]
+        if ch in ("pgd", "zoo") or row["cell_minutes"] <= 0:
+            continue
+        scale = 1.0
+        try:
+            a = chapter_parameters(profile, ch).get("n_examples")
+            b = chapter_parameters("cpu", ch).get("n_examples")
+        except Exception:  # noqa: BLE001 - a chapter with no section of its own
+            a = b = None
+        a = FULL_TEST if a is None and b is not None else a  # None: the whole test set
+        if isinstance(a, int | float) and isinstance(b, int | float) and b:
+            scale = a / b
+        hours = row["cell_minutes"] * scale / cell_speedup / 60
+        rows.append((profile, ch, int(row["cells"]), hours,
+                     f"cpu {row['cell_minutes']:.0f} CPU-min x {scale:.3g} (test images) / "
+                     f"{cell_speedup:.1f}x"))  # fmt: skip
+    return pd.DataFrame(rows, columns=["profile", "part", "models or cells", "hours", "basis"])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,6 +1,7 @@
 """benchmarks/gpu_check.py: its CPU dry run, and the packing that the device run reads."""
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,16 @@ def test_the_dry_run_runs_every_step_on_the_cpu(tmp_path):
     assert "GPU check on cpu" in r.stdout and "largest accuracy difference 0.00" in r.stdout
     for attack in ("fgsm", "pgd", "cw_l2", "deepfool"):
         assert f"attack {attack}" in r.stdout
-    assert (tmp_path / "gpu_check.json").is_file()
+    for fam in ("ResNet20", "ResNet56", "XNOR ResNet20"):
+        assert f"train step {fam}, batch 4" in r.stdout  # 128 on a GPU
+    for profile in ("gpu", "paper"):  # the estimate of each profile's wall time
+        assert f"{profile}: about" in r.stdout
+    m = json.loads((tmp_path / "gpu_check.json").read_text())
+    est = {(e["profile"], e["part"]): e["hours"] for e in m["estimate"]}
+    assert {("gpu", "training"), ("gpu", "pgd"), ("paper", "sweep")} <= set(est)
+    assert all(h >= 0 for h in est.values())
+    # the paper PGD chapter (the whole test set, 1000 iterations) costs more than gpu's
+    assert est[("paper", "pgd")] > est[("gpu", "pgd")] > 0
 
 
 def test_the_packed_data_holds_the_very_images_and_cells_the_check_uses(tmp_path, monkeypatch):
