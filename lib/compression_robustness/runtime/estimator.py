@@ -360,9 +360,17 @@ class EoTClassifier(FastPyTorchClassifier):
         return torch.stack(grads).mean(0), logits, losses
 
 
-def eot_classifier(model: nn.Module, spec: DatasetSpec, samples: int, batch_size: int = 256):
-    model = model.eval().to(memory_format=torch.channels_last)
+def eot_classifier(
+    model: nn.Module,
+    spec: DatasetSpec,
+    samples: int,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+):
+    """The :class:`EoTClassifier` of ``model``, on ``device`` (as :func:`make_classifier`)."""
+    dev = resolve_device(device)
+    model = model.eval().to(dev, memory_format=torch.channels_last)
     model.requires_grad_(False)
-    est = EoTClassifier(model, spec, batch_size)
+    est = EoTClassifier(model, spec, batch_size, device=dev)
     est.eot_samples = int(samples)
     return est

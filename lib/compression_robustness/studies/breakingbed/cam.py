@@ -65,8 +65,14 @@ def class_activation_map(
     ``cam``: (N, H, W) float in [0, 255] at the input size; ``pred``: (N,) predicted classes;
     ``raw``: (N, h, w) the un-normalised map at the feature resolution. The map is of
     ``class_idx`` (an int or one class per image) or, when ``None``, of the prediction.
+    The maps are computed on the model's device (an estimator may have moved it to a GPU)
+    and returned on ``x``'s.
     """
     model.eval()
+    home, dev = x.device, next(model.parameters()).device
+    x = x.to(dev)
+    if normalize is not None:
+        normalize = normalize.to(dev)
     xin = normalize(x) if normalize is not None else x
     feats = model.features(xin)  # (N, K, h, w)
     logits = model.fc(torch.flatten(model.pool(feats), 1))
@@ -74,14 +80,14 @@ def class_activation_map(
     if class_idx is None:
         cls = pred
     else:
-        cls = torch.as_tensor(class_idx, dtype=torch.long).expand(len(x)).clone()
+        cls = torch.as_tensor(class_idx, dtype=torch.long, device=dev).expand(len(x)).clone()
     w = model.fc.weight[cls]  # (N, K)
     raw = torch.einsum("nk,nkhw->nhw", w, feats)
     lo = raw.flatten(1).amin(1).view(-1, 1, 1)
     span = raw.flatten(1).amax(1).view(-1, 1, 1) - lo
     norm = torch.where(span > 0, (raw - lo) / span.clamp_min(1e-30), torch.zeros_like(raw)) * 255
     cam = F.interpolate(norm[:, None], size=x.shape[-2:], mode="bilinear", align_corners=False)
-    return cam[:, 0], pred, raw
+    return cam[:, 0].to(home), pred.to(home), raw.to(home)
 
 
 def q3(cam: torch.Tensor) -> torch.Tensor:

@@ -486,7 +486,7 @@ def _stats_cell(cell: dict[str, Any], cfg: TransferConfig) -> pd.DataFrame:
     p = torch.linspace(0, 1, cell["n_quantiles"])
 
     def q(t: torch.Tensor) -> np.ndarray:
-        t = t.float()
+        t = t.detach().float().cpu()  # the model may sit on a GPU (an estimator moved it)
         if len(t) > 2_000_000:  # quantile of a seeded sample of very large tensors
             g = torch.Generator().manual_seed(0)
             t = t[torch.randint(len(t), (2_000_000,), generator=g)]
