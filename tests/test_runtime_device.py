@@ -80,3 +80,31 @@ def test_the_estimator_runs_on_the_resolved_device_and_results_record_it(no_env)
     g, logits, _ = est.torch_loss_grad(x, torch.tensor([0, 1, 2]))
     assert g.device == x.device and logits.shape == (3, 10)
     assert provenance()["device"] == DV.device_name(DV.resolve_device())
+
+
+@pytest.mark.skipif(NO_CUDA, reason="needs CUDA (runs on a GPU machine)")
+def test_training_on_cuda_matches_the_cpu_within_round_off(no_env, tmp_path, monkeypatch):
+    """On a GPU the training images are resident and augmented there, from the CPU's
+    draws: the same run on both devices ends at weights equal up to float round-off."""
+    import numpy as np
+
+    folder = tmp_path / "data" / "cifar10"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 64), ("test", 16)):
+        np.save(folder / f"{split}_x.npy", rng.integers(0, 256, (n, 32, 32, 3)).astype(np.uint8))
+        np.save(folder / f"{split}_y.npy", np.arange(n) % 10)
+    monkeypatch.setenv("CRS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CRS_DATA_MIRROR", "")
+    monkeypatch.setenv("CRS_OFFLINE", "1")
+    recipe = TR.full_recipe(arch="resnet20", dataset="cifar10", epochs=2, batch_size=16, lr=0.01)
+    nets = {}
+    for dev in ("cpu", "cuda"):
+        torch.manual_seed(0)
+        nets[dev] = build_arch("resnet20")
+        info = TR.train(nets[dev], recipe, progress=False, device=dev)
+        assert info["device"].startswith(dev)
+    for (k, a), b in zip(nets["cpu"].state_dict().items(), nets["cuda"].state_dict().values(),
+                         strict=True):  # fmt: skip
+        if a.is_floating_point():
+            torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-3, msg=k)
