@@ -152,12 +152,9 @@ def _init(ray) -> None:
     ray.init(address=address, **kwargs)
 
 
-def _run_cell(compute: Callable[[dict[str, Any]], Any], config: dict[str, Any], threads: int):
+def _run_cell(compute: Callable[[dict[str, Any]], Any], config: dict[str, Any]):
     """The body of one cell task: ``(rows, wall seconds, the worker's provenance)``. The
     zoo refuses to train while it runs (checkpoints are trained ahead, once)."""
-    import torch
-
-    torch.set_num_threads(threads)
     before = os.environ.get(REFUSE_TRAINING_ENV)
     os.environ[REFUSE_TRAINING_ENV] = "1"
     try:
@@ -208,11 +205,9 @@ def run_cells(
 ) -> Iterator[tuple[int, pd.DataFrame, float, dict[str, str]]]:
     """Submit one task per config and yield ``(index, rows, wall, provenance)`` in the order
     the tasks finish."""
-    cpus, _ = resources(profile, "cell")
-    threads = max(1, math.floor(cpus))
 
-    def cell(config):
-        return _run_cell(compute, config, threads)
+    def cell(config):  # run_tasks sets the task's torch threads
+        return _run_cell(compute, config)
 
     for i, (df, wall, prov) in run_tasks(configs, cell, profile=profile, kind="cell"):
         yield i, df, wall, prov

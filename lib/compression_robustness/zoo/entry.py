@@ -317,7 +317,7 @@ def training_waves(names: list[str], profile: str) -> list[list[str]]:
     todo: dict[str, None] = {}
 
     def visit(n: str) -> None:
-        if n in todo or checkpoint_paths_known(n, profile):
+        if n in todo or is_trained(n, profile, weights=False):
             return
         for d in _dependencies(n):
             visit(d)
@@ -333,11 +333,6 @@ def training_waves(names: list[str], profile: str) -> list[list[str]]:
         waves.append(wave)
         todo = {n: None for n in todo if n not in wave}
     return waves
-
-
-def checkpoint_paths_known(name: str, profile: str) -> bool:
-    """Whether ``name`` has a manifest in ``profile`` (its parents and teacher too)."""
-    return is_trained(name, profile, weights=False)
 
 
 def train_missing(names: list[str], profile: str, *, progress: bool = True) -> list[str]:
